@@ -1,0 +1,32 @@
+package ipc
+
+import "errors"
+
+// Sentinel errors returned (wrapped) by the engine. Callers test them with
+// errors.Is; the command line maps each to an exit status.
+var (
+	// ErrNoService means no socket exists for the service name.
+	ErrNoService = errors.New("no such service")
+	// ErrRefused means a socket exists but nothing accepts on it, or the
+	// service closed the connection at once.
+	ErrRefused = errors.New("connection refused")
+	// ErrPermission means the run directory, the socket or the service's
+	// UID/GID check denied access.
+	ErrPermission = errors.New("permission denied")
+	// ErrTooLarge means a frame announced a length over the receiver's limit.
+	ErrTooLarge = errors.New("frame too large")
+	// ErrBadData means malformed input: a truncated frame, a bad envelope.
+	ErrBadData = errors.New("bad data")
+	// ErrTimeout means a deadline passed before the awaited thing happened.
+	ErrTimeout = errors.New("timed out")
+	// ErrAlreadyRunning means a live service already holds the name.
+	ErrAlreadyRunning = errors.New("already running")
+	// ErrClosed means the connection or loop was closed.
+	ErrClosed = errors.New("closed")
+	// ErrQueueFull means a peer does not read and its bounded send queue is
+	// full.
+	ErrQueueFull = errors.New("send queue full")
+	// ErrUnsafeRunDir means the run directory is a symlink or writable by
+	// others without being owned by the caller or root.
+	ErrUnsafeRunDir = errors.New("unsafe run directory")
+)
