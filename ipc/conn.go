@@ -1,0 +1,358 @@
+package ipc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// DefaultQueueBytes bounds what may wait in one connection's send queue.
+const DefaultQueueBytes = 4 << 20
+
+// Overflow says what Schedule does when a peer does not read and its send
+// queue is full.
+type Overflow int
+
+const (
+	// OverflowClose closes the connection; the loop reports an error event
+	// wrapping ErrQueueFull, then the disconnection. Other peers are not
+	// slowed. This is the default.
+	OverflowClose Overflow = iota
+	// OverflowDrop refuses the message with ErrQueueFull and keeps the
+	// connection.
+	OverflowDrop
+	// OverflowBlock makes Schedule wait until the queue has room, passing
+	// the back-pressure on to the caller.
+	OverflowBlock
+)
+
+var lastConnID atomic.Uint64
+
+// Conn is one connection that carries LibIPC frames: a client's end, or a
+// client accepted by a Service. A Conn is a MessageConn. All methods are
+// safe for concurrent use, except that a Conn owned by a Loop must not be
+// read with ReadMessage (the loop reads it).
+type Conn struct {
+	id   uint64
+	nc   net.Conn
+	fr   *FrameReader
+	peer Cred
+	loop *Loop
+	service *Service // the service that accepted it, if any
+
+	wmu sync.Mutex // one writer on the socket at a time
+
+	qmu      sync.Mutex
+	qcond    *sync.Cond
+	queue    []pending
+	qbytes   int
+	qmax     int
+	overflow Overflow
+	flushing bool
+
+	data      atomic.Value
+	closed    atomic.Bool
+	closeOnce sync.Once
+	gone      chan struct{} // closed when the Conn is closed
+}
+
+// pending is one frame waiting in a send queue.
+type pending struct {
+	frame    []byte // header and payload
+	reported bool   // yields a sent event once written
+}
+
+// NewConn wraps a stream (a Unix socket, TCP, TLS...) as a Conn that reads
+// and writes LibIPC frames, refusing received payloads over max bytes.
+func NewConn(nc net.Conn, max int) *Conn {
+	c := &Conn{
+		id:   lastConnID.Add(1),
+		nc:   nc,
+		fr:   NewFrameReader(nc, max),
+		qmax: DefaultQueueBytes,
+		gone: make(chan struct{}),
+	}
+	c.qcond = sync.NewCond(&c.qmu)
+	if uc, ok := nc.(*net.UnixConn); ok {
+		c.peer, _ = peerCred(uc)
+	}
+	return c
+}
+
+// ID returns the connection's number, unique in this process.
+func (c *Conn) ID() uint64 { return c.id }
+
+// Peer returns the peer's credentials (zero for non-Unix connections).
+func (c *Conn) Peer() Cred { return c.peer }
+
+// NetConn returns the underlying stream.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// SetData attaches the caller's private data to the connection.
+func (c *Conn) SetData(v any) { c.data.Store(&v) }
+
+// Data returns what SetData attached, or nil.
+func (c *Conn) Data() any {
+	if p, ok := c.data.Load().(*any); ok {
+		return *p
+	}
+	return nil
+}
+
+// SetQueue sets the bound in bytes of the send queue and the policy applied
+// when a message would pass it.
+func (c *Conn) SetQueue(maxBytes int, policy Overflow) {
+	c.qmu.Lock()
+	c.qmax, c.overflow = maxBytes, policy
+	c.qmu.Unlock()
+}
+
+// ReadMessage reads the next message. It returns io.EOF when the peer has
+// closed between messages.
+func (c *Conn) ReadMessage() ([]byte, error) {
+	p, err := c.fr.ReadFrame()
+	if err != nil {
+		return nil, c.readError(err)
+	}
+	return p, nil
+}
+
+// readError turns a socket error into one of the package's sentinels.
+func (c *Conn) readError(err error) error {
+	switch {
+	case err == io.EOF, errors.Is(err, ErrTooLarge):
+		return err
+	case c.closed.Load(), errors.Is(err, net.ErrClosed):
+		return ErrClosed
+	case err == io.ErrUnexpectedEOF:
+		return fmt.Errorf("%w: connection closed in the middle of a frame", ErrBadData)
+	case errors.Is(err, syscall.ECONNRESET):
+		return fmt.Errorf("%w: connection reset by the service", ErrRefused)
+	case errors.Is(err, syscall.EPIPE):
+		return io.EOF
+	}
+	return err
+}
+
+// WriteMessage sends p now, after whatever is already queued, and returns
+// once it is written to the socket.
+func (c *Conn) WriteMessage(p []byte) error {
+	return c.Write(p)
+}
+
+// Write sends p now, after whatever is already queued, and returns once it
+// is written to the socket (LibIPC's ipc_write).
+func (c *Conn) Write(p []byte) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	frame := AppendFrame(make([]byte, 0, HeaderSize+len(p)), p)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	batch := c.takeQueue()
+	batch = append(batch, pending{frame: frame})
+	return c.writeBatch(batch)
+}
+
+// Schedule queues p to be sent and returns at once (LibIPC's
+// ipc_schedule). When the Conn belongs to a Loop, a sent event follows once
+// it is written. The queue is bounded; see Overflow.
+func (c *Conn) Schedule(p []byte) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	frame := AppendFrame(make([]byte, 0, HeaderSize+len(p)), p)
+	c.qmu.Lock()
+	for c.qbytes > 0 && c.qbytes+len(frame) > c.qmax {
+		switch c.overflow {
+		case OverflowBlock:
+			c.qcond.Wait()
+			if c.closed.Load() {
+				c.qmu.Unlock()
+				return ErrClosed
+			}
+			continue
+		case OverflowDrop:
+			c.qmu.Unlock()
+			return fmt.Errorf("%w: peer %d does not read", ErrQueueFull, c.id)
+		}
+		c.qmu.Unlock()
+		err := fmt.Errorf("%w: peer %d does not read; closing it", ErrQueueFull, c.id)
+		c.fail(err)
+		return err
+	}
+	c.queue = append(c.queue, pending{frame: frame, reported: c.loop != nil})
+	c.qbytes += len(frame)
+	start := !c.flushing
+	c.flushing = true
+	c.qmu.Unlock()
+	if start {
+		go c.flush()
+	}
+	return nil
+}
+
+// flush writes the queue until it is empty, many frames per system call.
+func (c *Conn) flush() {
+	for {
+		c.wmu.Lock()
+		batch := c.takeQueue()
+		if len(batch) == 0 {
+			c.qmu.Lock()
+			done := len(c.queue) == 0
+			if done {
+				c.flushing = false
+			}
+			c.qmu.Unlock()
+			c.wmu.Unlock()
+			if done {
+				return
+			}
+			continue
+		}
+		err := c.writeBatch(batch)
+		c.wmu.Unlock()
+		if err != nil {
+			c.fail(err)
+			c.qmu.Lock()
+			c.flushing = false
+			c.qmu.Unlock()
+			return
+		}
+	}
+}
+
+// takeQueue empties the send queue and returns what it held.
+func (c *Conn) takeQueue() []pending {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	batch := c.queue
+	c.queue, c.qbytes = nil, 0
+	c.qcond.Broadcast()
+	return batch
+}
+
+// writeBatch writes frames with one writev where it can and reports the
+// scheduled ones as sent. The caller holds wmu.
+func (c *Conn) writeBatch(batch []pending) error {
+	bufs := make(net.Buffers, len(batch))
+	for i, p := range batch {
+		bufs[i] = p.frame
+	}
+	if _, err := bufs.WriteTo(c.nc); err != nil {
+		if c.closed.Load() {
+			return ErrClosed
+		}
+		return err
+	}
+	if c.loop != nil {
+		for _, p := range batch {
+			if p.reported {
+				c.loop.deliver(Event{Type: EventSent, Conn: c, Payload: p.frame[HeaderSize:]})
+			}
+		}
+	}
+	return nil
+}
+
+// fail reports err on the connection's loop (if any) and closes it.
+func (c *Conn) fail(err error) {
+	if c.loop != nil && !c.closed.Load() {
+		c.loop.deliver(Event{Type: EventError, Conn: c, Err: err})
+	}
+	c.Close()
+}
+
+// Flush waits until everything scheduled so far is written, or ctx ends.
+func (c *Conn) Flush(ctx context.Context) error {
+	for {
+		c.qmu.Lock()
+		idle := !c.flushing && len(c.queue) == 0
+		c.qmu.Unlock()
+		if idle || c.closed.Load() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// CloseWrite half-closes the connection: the peer reads end of stream
+// while replies can still arrive.
+func (c *Conn) CloseWrite() error {
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		c.wmu.Lock()
+		defer c.wmu.Unlock()
+		if err := c.writeBatch(c.takeQueue()); err != nil {
+			return err
+		}
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// Close closes the connection. Queued messages not yet written are lost;
+// use Flush first to keep them.
+func (c *Conn) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		err = c.nc.Close()
+		c.qmu.Lock()
+		c.qcond.Broadcast()
+		c.qmu.Unlock()
+		close(c.gone)
+	})
+	return err
+}
+
+// Done returns a channel closed when the connection is closed.
+func (c *Conn) Done() <-chan struct{} { return c.gone }
+
+// Request sends p and waits for the next message, the synchronous
+// request/reply path. The wait ends with an error wrapping ErrTimeout when
+// ctx's deadline passes first. It must not be used on a Conn owned by a
+// Loop.
+func (c *Conn) Request(ctx context.Context, p []byte) ([]byte, error) {
+	if err := c.Write(p); err != nil {
+		return nil, err
+	}
+	return c.ReadContext(ctx)
+}
+
+// ReadContext reads the next message, giving up when ctx ends (with an
+// error wrapping ErrTimeout for a passed deadline).
+func (c *Conn) ReadContext(ctx context.Context) ([]byte, error) {
+	if d, ok := ctx.Deadline(); ok {
+		c.nc.SetReadDeadline(d)
+		defer c.nc.SetReadDeadline(time.Time{})
+	}
+	stop := context.AfterFunc(ctx, func() { c.nc.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	p, err := c.ReadMessage()
+	if err != nil && ctx.Err() != nil {
+		return nil, ctxError(ctx)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return nil, fmt.Errorf("%w waiting for a reply", ErrTimeout)
+	}
+	return p, err
+}
+
+// ctxError turns an ended context into ErrTimeout or its cause.
+func ctxError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w waiting for a reply", ErrTimeout)
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,75 @@
+package ipc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"syscall"
+	"time"
+)
+
+// DialOptions set up a client connection.
+type DialOptions struct {
+	// RunDir is the run directory; "" resolves it with ResolveRunDir.
+	RunDir string
+	// MaxSize is the largest payload accepted (DefaultMaxSize when 0).
+	MaxSize int
+	// Wait, when positive, waits up to that long for the service to appear
+	// instead of failing at once (locating a peer started later).
+	Wait time.Duration
+}
+
+// Dial connects to the service name. Errors wrap ErrNoService (no socket),
+// ErrRefused (nothing accepts), ErrPermission, or ErrTimeout (nothing
+// appeared within opts.Wait).
+func Dial(ctx context.Context, name string, opts DialOptions) (*Conn, error) {
+	dir := ResolveRunDir(opts.RunDir)
+	path, err := SocketPath(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Wait <= 0 {
+		return dialPath(ctx, name, path, opts.MaxSize)
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Wait)
+	defer cancel()
+	for delay := time.Millisecond; ; delay = min(delay*2, 100*time.Millisecond) {
+		c, err := dialPath(ctx, name, path, opts.MaxSize)
+		if err == nil || !(errors.Is(err, ErrNoService) || errors.Is(err, ErrRefused)) {
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, fmt.Errorf("%w: service %s did not appear in %s within %s", ErrTimeout, name, dir, opts.Wait)
+			}
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+// dialPath connects to the socket at path and names errors by the service.
+func dialPath(ctx context.Context, name, path string, max int) (*Conn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return nil, dialError(name, path, err)
+	}
+	return NewConn(nc, max), nil
+}
+
+// dialError tells why a service could not be reached, and what to do.
+func dialError(name, path string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w %q: %s does not exist (is the service running? is --rundir right?)", ErrNoService, name, path)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("%w: nothing accepts on %s (stale socket of %q?)", ErrRefused, path, name)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%w: cannot connect to %s", ErrPermission, path)
+	}
+	return fmt.Errorf("cannot connect to %q at %s: %w", name, path, err)
+}

@@ -1,0 +1,66 @@
+// Package ipc is the engine of ipcctl: LibIPC's model of inter-process
+// communication, in Go and wire-compatible with LibIPC.
+//
+// A service is a Unix stream socket named after the service in a run
+// directory (ResolveRunDir: --rundir, $IPC_RUNDIR, $RUNDIR, then
+// /tmp/.libipc-run). A message is a frame: a 4-byte big-endian payload
+// length, then the payload; an empty payload is a message too. A
+// FrameReader reassembles frames split over many reads and splits many
+// frames out of one read, and refuses a length over its limit before
+// allocating anything.
+//
+// A Loop is LibIPC's context. It owns services (Listen), connections (Dial
+// then Add), external file descriptors (AddExternal), switches (AddSwitch)
+// and a periodic timer (SetTimer), and Wait hands out, one at a time, what
+// happens to them: a connection, a disconnection, a message received, a
+// scheduled message sent, a timer tick, an external fd ready, a message
+// passed through a switch, an error. Each event carries the connection it
+// concerns, and each connection the peer's credentials (SO_PEERCRED) and
+// private data the caller may attach (SetData).
+//
+// Sending is Conn.Write (now, blocking) or Conn.Schedule (queued, batched
+// into few system calls, reported later by EventSent). Each send queue is
+// bounded in bytes; a peer that does not read is closed with ErrQueueFull
+// by default (see Overflow), so memory stays bounded whatever peers do.
+// Receiving is bounded too: readers block while events wait to be handed
+// out, which pushes back on the peers.
+//
+// A service may accept only some users and groups (ServiceOptions.Allow);
+// refused peers are closed at once and reported as an EventError wrapping
+// ErrPermission. Clients have a synchronous path beside the event stream:
+// Conn.Request sends one message and waits for the reply.
+//
+// A service is:
+//
+//	loop := ipc.NewLoop(ipc.Options{})
+//	defer loop.Close()
+//	if _, err := loop.Listen("pong", ipc.ServiceOptions{}); err != nil {
+//		log.Fatal(err)
+//	}
+//	for {
+//		ev, err := loop.Wait(ctx)
+//		if err != nil {
+//			break
+//		}
+//		if ev.Type == ipc.EventMessage {
+//			ev.Conn.Schedule(ev.Payload) // echo
+//		}
+//	}
+//
+// and its client:
+//
+//	c, err := ipc.Dial(ctx, "pong", ipc.DialOptions{})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer c.Close()
+//	reply, err := c.Request(ctx, []byte("hello"))
+//
+// Interoperating with LibIPC: a service holds LibIPC's lock file
+// NAME.lock with flock while it runs, so neither side steals the other's
+// name, and leaves the file in place as LibIPC does. LibIPC itself parses
+// one frame per read(2), treats a read of 4 bytes or fewer (so an empty
+// message) as a disconnection, and gives up on frames over 99,992 bytes:
+// keep messages to a LibIPC program non-empty, under that size, and do not
+// send it several at once without waiting for its answers.
+package ipc

@@ -1,0 +1,100 @@
+package ipc
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// DefaultRunDir is LibIPC's run directory, used when nothing else names one.
+const DefaultRunDir = "/tmp/.libipc-run"
+
+// maxSocketPath is the longest socket path the kernel accepts (sun_path
+// holds 108 bytes including the final NUL).
+const maxSocketPath = 107
+
+// ResolveRunDir returns the run directory: dir when it is not empty, else
+// $IPC_RUNDIR, else LibIPC's $RUNDIR, else DefaultRunDir.
+func ResolveRunDir(dir string) string {
+	for _, d := range []string{dir, os.Getenv("IPC_RUNDIR"), os.Getenv("RUNDIR")} {
+		if d != "" {
+			return d
+		}
+	}
+	return DefaultRunDir
+}
+
+// PrepareRunDir creates dir with mode 0770 when it is missing and checks that
+// it is safe to put sockets in: a real directory, not a symlink, and not
+// writable by others unless owned by the caller or root.
+func PrepareRunDir(dir string) error {
+	if err := os.Mkdir(dir, 0o770); err == nil {
+		// Mkdir is subject to the umask; the mode is part of the contract.
+		if err := os.Chmod(dir, 0o770); err != nil {
+			return fmt.Errorf("run directory %s: %w", dir, pathError(err))
+		}
+	} else if !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("cannot create run directory %s: %w", dir, pathError(err))
+	}
+	return CheckRunDir(dir)
+}
+
+// CheckRunDir reports whether an existing dir is safe to use as a run
+// directory. It returns an error wrapping ErrUnsafeRunDir, ErrPermission or
+// ErrNoService (when the directory does not exist).
+func CheckRunDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("run directory %s does not exist: %w", dir, ErrNoService)
+		}
+		return fmt.Errorf("run directory %s: %w", dir, pathError(err))
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("run directory %s is a symlink; use the real path: %w", dir, ErrUnsafeRunDir)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("run directory %s is not a directory: %w", dir, ErrUnsafeRunDir)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if ok && fi.Mode().Perm()&0o002 != 0 && st.Uid != 0 && int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("run directory %s is writable by others and owned by uid %d; use a directory of your own: %w",
+			dir, st.Uid, ErrUnsafeRunDir)
+	}
+	return nil
+}
+
+// SocketPath returns the path of service name's socket in dir. A name must
+// be a plain file name, and the path must fit in a Unix socket address.
+func SocketPath(dir, name string) (string, error) {
+	if err := checkName(name); err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, name)
+	if len(p) > maxSocketPath {
+		return "", fmt.Errorf("socket path %s is %d bytes, longer than the %d a Unix socket allows; use a shorter --rundir",
+			p, len(p), maxSocketPath)
+	}
+	return p, nil
+}
+
+// checkName refuses service names that are not plain file names.
+func checkName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+		return fmt.Errorf("invalid service name %q: a name is a plain file name", name)
+	}
+	return nil
+}
+
+// pathError wraps a file system error so that access problems match
+// ErrPermission.
+func pathError(err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("%w (%v)", ErrPermission, err)
+	}
+	return err
+}

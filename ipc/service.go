@@ -1,0 +1,226 @@
+package ipc
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ServiceOptions set up one service of a Loop.
+type ServiceOptions struct {
+	// Allow lists the users and groups accepted; nil accepts everyone.
+	// A refused peer is closed at once and reported as an EventError
+	// wrapping ErrPermission.
+	Allow *Allow
+	// MaxClients bounds the clients connected at once (0: no bound). A
+	// client over it is closed at once and reported as an EventError.
+	MaxClients int
+}
+
+// Service is a listening socket RUNDIR/NAME, as LibIPC's ipc_service_init
+// makes it, held with LibIPC's lock file RUNDIR/NAME.lock.
+type Service struct {
+	name string
+	path string
+	ln   *net.UnixListener
+	lock *os.File
+	opts ServiceOptions
+	loop *Loop
+
+	mu      sync.Mutex
+	clients int
+	closed  bool
+}
+
+// Name returns the service's name.
+func (s *Service) Name() string { return s.name }
+
+// Path returns the service's socket path.
+func (s *Service) Path() string { return s.path }
+
+// Listen makes the loop the service name in its run directory. It fails
+// with ErrAlreadyRunning when a live service holds the name, replaces a
+// stale socket, and is safe against concurrent starts of the same name.
+func (l *Loop) Listen(name string, opts ServiceOptions) (*Service, error) {
+	if err := PrepareRunDir(l.opts.RunDir); err != nil {
+		return nil, err
+	}
+	path, err := SocketPath(l.opts.RunDir, name)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := lockService(path)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := listenSocket(path)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s := &Service{name: name, path: path, ln: ln, lock: lock, opts: opts, loop: l}
+	l.mu.Lock()
+	l.services = append(l.services, s)
+	l.mu.Unlock()
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		s.accept()
+	}()
+	return s, nil
+}
+
+// lockService takes LibIPC's lock file for the socket at path. The lock is
+// held for the service's life; the file is left in place, as LibIPC does.
+func lockService(path string) (*os.File, error) {
+	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o660)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open lock file %s.lock: %w", path, pathError(err))
+	}
+	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if err == nil {
+		return f, nil
+	}
+	f.Close()
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return nil, fmt.Errorf("service %s is already running (%s.lock is held): %w", path, path, ErrAlreadyRunning)
+	}
+	return nil, fmt.Errorf("cannot lock %s.lock: %w", path, err)
+}
+
+// listenSocket listens at path, replacing a stale socket but never a live
+// one, and sets the socket's mode to 0660.
+func listenSocket(path string) (*net.UnixListener, error) {
+	if _, err := os.Lstat(path); err == nil {
+		if live(path) {
+			return nil, fmt.Errorf("service %s is already running: %w", path, ErrAlreadyRunning)
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("cannot remove stale socket %s: %w", path, pathError(err))
+		}
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen at %s: %w", path, pathError(err))
+	}
+	ln.SetUnlinkOnClose(false) // Close removes it, only if it is still ours
+	if err := os.Chmod(path, 0o660); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("cannot set the mode of %s: %w", path, pathError(err))
+	}
+	return ln, nil
+}
+
+// live reports whether something accepts connections at path.
+func live(path string) bool {
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err != nil {
+		return !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, fs.ErrNotExist)
+	}
+	c.Close()
+	return true
+}
+
+// accept takes clients until the listener closes.
+func (s *Service) accept() {
+	l := s.loop
+	for {
+		uc, err := s.ln.AcceptUnix()
+		if err != nil {
+			if s.isClosed() {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				l.deliver(Event{Type: EventError, Service: s, Err: fmt.Errorf("accept on %s: %w", s.path, err)})
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			l.deliver(Event{Type: EventError, Service: s, Err: fmt.Errorf("accept on %s: %w", s.path, err)})
+			return
+		}
+		c := NewConn(uc, l.opts.MaxSize)
+		c.service = s
+		if err := s.admit(c); err != nil {
+			go refuse(c)
+			l.deliver(Event{Type: EventError, Conn: c, Service: s, Err: err})
+			continue
+		}
+		l.adopt(c)
+		l.deliver(Event{Type: EventConnection, Conn: c, Service: s})
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			l.read(c, s)
+			s.mu.Lock()
+			s.clients--
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// admit checks a new client against the allow list and the client bound.
+func (s *Service) admit(c *Conn) error {
+	if !s.opts.Allow.Permits(c.peer) {
+		return fmt.Errorf("%w: uid %d gid %d (pid %d) is not allowed on %s",
+			ErrPermission, c.peer.UID, c.peer.GID, c.peer.PID, s.name)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opts.MaxClients > 0 && s.clients >= s.opts.MaxClients {
+		return fmt.Errorf("%w: %s has its maximum of %d clients", ErrRefused, s.name, s.opts.MaxClients)
+	}
+	s.clients++
+	return nil
+}
+
+// refuse closes a refused peer. It waits (briefly) for the peer's first
+// bytes and closes without reading them, so that the kernel resets the
+// connection and the peer learns it was refused instead of seeing a quiet
+// end of stream.
+func refuse(c *Conn) {
+	c.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if raw, err := c.nc.(*net.UnixConn).SyscallConn(); err == nil {
+		first := true
+		raw.Read(func(uintptr) bool {
+			if first {
+				first = false
+				return false // wait until readable, read nothing
+			}
+			return true
+		})
+	}
+	c.Close()
+}
+
+// Close stops accepting, removes the socket (if it is still this
+// service's) and releases the lock. Connected clients stay; Loop.Close
+// closes them.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	err := s.ln.Close()
+	if rmErr := os.Remove(s.path); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) && err == nil {
+		err = rmErr
+	}
+	s.lock.Close() // closing the file releases the flock
+	return err
+}
+
+func (s *Service) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
