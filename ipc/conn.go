@@ -39,11 +39,11 @@ var lastConnID atomic.Uint64
 // safe for concurrent use, except that a Conn owned by a Loop must not be
 // read with ReadMessage (the loop reads it).
 type Conn struct {
-	id   uint64
-	nc   net.Conn
-	fr   *FrameReader
-	peer Cred
-	loop *Loop
+	id      uint64
+	nc      net.Conn
+	fr      *FrameReader
+	peer    Cred
+	loop    *Loop
 	service *Service // the service that accepted it, if any
 
 	wmu sync.Mutex // one writer on the socket at a time
