@@ -25,6 +25,9 @@ type DialOptions struct {
 // ErrRefused (nothing accepts), ErrPermission, or ErrTimeout (nothing
 // appeared within opts.Wait).
 func Dial(ctx context.Context, name string, opts DialOptions) (*Conn, error) {
+	if c, routed, err := dialNetwork(ctx, name, opts); routed {
+		return c, err // IPC_NETWORK sends name elsewhere (network.go)
+	}
 	dir := ResolveRunDir(opts.RunDir)
 	path, err := SocketPath(dir, name)
 	if err != nil {
