@@ -1,0 +1,89 @@
+// Package commands defines the ipcctl command line: the global flags, one
+// file per subcommand, and the mapping of errors to exit statuses.
+//
+// Output rules, for every command: data goes to stdout, one event or
+// payload per line (or one JSON object per line); everything meant for a
+// human goes to stderr as "ipcctl: error: ..." in lower case with no final
+// period. Commands parse and print; the engine in package ipc does the IPC.
+package commands
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// commandList holds the constructors of the subcommands, in the order the
+// help shows them. A new command is one line here.
+var commandList = []func() *cli.Command{
+	// timerCommand,
+	completionCommand,
+}
+
+// NewApp returns the ipcctl application. version is what --version prints.
+func NewApp(version string) *cli.App {
+	app := &cli.App{
+		Name:      "ipcctl",
+		Usage:     "LibIPC-style IPC over Unix sockets for shell scripts",
+		UsageText: "ipcctl [global options] command [options] [arguments...]",
+		Version:   version,
+		Description: "ipcctl lets a shell script be a service, a client, a subscriber or a relay " +
+			"of LibIPC-style services: Unix stream sockets named after the service in a run " +
+			"directory, carrying messages framed as a 4-byte big-endian length and the payload. " +
+			"Every event becomes one line of text or one JSON object on stdout; errors go to " +
+			"stderr. Flags may come before or after the arguments; \"--\" ends the flags, so " +
+			"a payload that starts with \"-\" can be sent.",
+		// --version is one of our own flags: cli's version flag would take
+		// -v, which is --verbose here.
+		HideVersion:          true,
+		Flags:                globalFlags(),
+		Before:               checkGlobals,
+		Action:               rootAction,
+		OnUsageError:         onUsageError,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		EnableBashCompletion: false,
+	}
+	for _, newCommand := range commandList {
+		cmd := newCommand()
+		cmd.OnUsageError = onUsageError
+		// "ipcctl send help" sends to the service named help.
+		cmd.HideHelpCommand = true
+		app.Commands = append(app.Commands, cmd)
+	}
+	return app
+}
+
+// Run runs app on the command line args (args[0] is the program name),
+// after moving flags written after positional arguments in front of them.
+func Run(app *cli.App, args []string) error {
+	return app.Run(reorderArgs(app, args))
+}
+
+// rootAction runs when no subcommand is given.
+func rootAction(c *cli.Context) error {
+	if c.Bool("version") {
+		_, err := fmt.Fprintf(c.App.Writer, "ipcctl version %s\n", c.App.Version)
+		return err
+	}
+	if c.NArg() > 0 {
+		return UsageErrorf("unknown command %q (see 'ipcctl --help')", c.Args().First())
+	}
+	// A bare "ipcctl" shows the help, on stderr since it is not data.
+	out := c.App.Writer
+	c.App.Writer = c.App.ErrWriter
+	defer func() { c.App.Writer = out }()
+	if err := cli.ShowAppHelp(c); err != nil {
+		return err
+	}
+	return UsageErrorf("missing command")
+}
+
+// signalContext returns a context that is cancelled on SIGINT or SIGTERM,
+// for commands that end cleanly when interrupted.
+func signalContext(c *cli.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+}

@@ -1,0 +1,158 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Globals holds the global flags, checked, as every command sees them.
+type Globals struct {
+	// RunDir is --rundir as given. Empty means the engine resolves it
+	// (ipc.ResolveRunDir: $IPC_RUNDIR, $RUNDIR, then LibIPC's default).
+	RunDir string
+	// JSON is true for --format json (or --json), false for text.
+	JSON bool
+	// Color is --color: "auto", "always" or "never".
+	Color string
+	// Quiet (--quiet, -q) silences what is neither data nor an error.
+	Quiet bool
+	// Verbose (--verbose, -v) adds progress notes on stderr.
+	Verbose bool
+	// Stdout receives data; Stderr receives messages for the user.
+	Stdout, Stderr io.Writer
+}
+
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "rundir", Usage: "look for services in `DIR` (default $IPC_RUNDIR, $RUNDIR, /tmp/.libipc-run)", TakesFile: true},
+		&cli.StringFlag{Name: "format", Usage: "print events as `text|json`", Value: "text"},
+		&cli.BoolFlag{Name: "json", Usage: "same as --format json", DisableDefaultText: true},
+		&cli.StringFlag{Name: "color", Usage: "colour output `auto|always|never`", Value: "auto"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only data and errors", DisableDefaultText: true},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print progress notes on stderr", DisableDefaultText: true},
+		&cli.BoolFlag{Name: "version", Usage: "print the version and exit", DisableDefaultText: true},
+	}
+}
+
+// globalsOf returns the global flags of the command line c belongs to. A
+// bad --format or --color value is a usage error.
+func globalsOf(c *cli.Context) (Globals, error) {
+	g := Globals{
+		RunDir:  c.String("rundir"),
+		Quiet:   c.Bool("quiet"),
+		Verbose: c.Bool("verbose"),
+		Stdout:  c.App.Writer,
+		Stderr:  c.App.ErrWriter,
+	}
+	switch f := c.String("format"); f {
+	case "text":
+		g.JSON = c.Bool("json")
+		if g.JSON && c.IsSet("format") {
+			return g, UsageErrorf("--json and --format text contradict each other")
+		}
+	case "json":
+		g.JSON = true
+	default:
+		return g, UsageErrorf("bad --format %q: want text or json", f)
+	}
+	switch col := c.String("color"); col {
+	case "auto", "always", "never":
+		g.Color = col
+	default:
+		return g, UsageErrorf("bad --color %q: want auto, always or never", col)
+	}
+	return g, nil
+}
+
+// checkGlobals checks the global flags before any command runs.
+func checkGlobals(c *cli.Context) error {
+	_, err := globalsOf(c)
+	return err
+}
+
+// checkArgs returns a usage error unless c has at least min and at most
+// max positional arguments; max < 0 means no limit.
+func checkArgs(c *cli.Context, min, max int) error {
+	n := c.NArg()
+	switch {
+	case n < min:
+		what := "argument"
+		if words := strings.Fields(c.Command.ArgsUsage); n < len(words) {
+			what += " " + strings.Trim(words[n], "[].")
+		}
+		return UsageErrorf("missing %s (usage: %s)", what, usageLine(c))
+	case max >= 0 && n > max:
+		return UsageErrorf("unexpected argument %q (usage: %s)", c.Args().Get(max), usageLine(c))
+	}
+	return nil
+}
+
+// usageLine returns the one-line synopsis of c's command.
+func usageLine(c *cli.Context) string {
+	s := "ipcctl " + c.Command.Name
+	if hasVisibleFlags(c.Command.Flags) {
+		s += " [options]"
+	}
+	if c.Command.ArgsUsage != "" {
+		s += " " + c.Command.ArgsUsage
+	}
+	return s
+}
+
+func hasVisibleFlags(flags []cli.Flag) bool {
+	for _, f := range flags {
+		if vf, ok := f.(cli.VisibleFlag); ok && vf.IsVisible() && !isHelpFlag(f) {
+			return true
+		}
+	}
+	return false
+}
+
+func isHelpFlag(f cli.Flag) bool {
+	return cli.HelpFlag != nil && f.Names()[0] == cli.HelpFlag.Names()[0]
+}
+
+// onUsageError turns cli's flag parsing errors into a *UsageError with the
+// flag spelled as the user would type it.
+func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
+	help := "ipcctl --help"
+	if isSubcommand {
+		help = "ipcctl " + c.Command.Name + " --help"
+	}
+	return &UsageError{Err: fmt.Errorf("%s (see '%s')", flagErrorText(err), help)}
+}
+
+// flagErrorText rewrites the messages of package flag, which spell every
+// flag with one dash ("-rundir").
+func flagErrorText(err error) string {
+	msg := err.Error()
+	for _, p := range []struct{ prefix, text string }{
+		{"flag provided but not defined: -", "unknown flag %s"},
+		{"flag needs an argument: -", "flag %s needs a value"},
+	} {
+		if name, ok := strings.CutPrefix(msg, p.prefix); ok {
+			return fmt.Sprintf(p.text, dashed(name))
+		}
+	}
+	// invalid value "x" for flag -timeout: parse error
+	if before, after, ok := strings.Cut(msg, " for flag -"); ok {
+		name, reason, _ := strings.Cut(after, ": ")
+		return fmt.Sprintf("%s for %s: %s", strings.Replace(before, "invalid value", "bad value", 1), dashed(name), reason)
+	}
+	if u := errors.Unwrap(err); u != nil {
+		return u.Error()
+	}
+	return msg
+}
+
+// dashed spells a flag name the way it is typed: -q, --quiet.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}

@@ -1,0 +1,92 @@
+# bash completion for ipcctl.
+# Generated from the command definitions by "go generate"; do not edit.
+# Install: source it, or copy it to /usr/share/bash-completion/completions/ipcctl.
+
+# _ipcctl_services completes the names of the sockets in the run directory.
+_ipcctl_services() {
+    local dir=${IPC_RUNDIR:-${RUNDIR:-/tmp/.libipc-run}} i f
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        if [[ ${COMP_WORDS[i]} == --rundir ]]; then
+            # bash splits --rundir=DIR into three words.
+            if [[ ${COMP_WORDS[i+1]} == = ]]; then
+                dir=${COMP_WORDS[i+2]}
+            else
+                dir=${COMP_WORDS[i+1]}
+            fi
+        fi
+    done
+    for f in "$dir"/*; do
+        [[ -S $f && ${f##*/} == "$cur"* ]] && COMPREPLY+=("${f##*/}")
+    done
+}
+
+_ipcctl_files() {
+    compopt -o filenames 2>/dev/null
+    COMPREPLY=($(compgen -f -- "$cur"))
+}
+
+_ipcctl() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+    local cmd= n=0 i w skip= ended=
+    COMPREPLY=()
+    if [[ $cur == = ]]; then
+        cur=
+    elif [[ $prev == = ]]; then
+        prev=${COMP_WORDS[COMP_CWORD-2]}
+    fi
+
+    # Find the command and count its arguments before the cursor.
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        w=${COMP_WORDS[i]}
+        if [[ -n $skip ]]; then
+            skip=
+            continue
+        fi
+        if [[ -z $ended && $w == -?* ]]; then
+            if [[ $w == -- ]]; then
+                ended=1
+            elif [[ ${COMP_WORDS[i+1]} == = ]]; then
+                ((i += 2))
+            else
+                case $w in
+                    --rundir|--format|--color) skip=1 ;;
+                esac
+            fi
+            continue
+        fi
+        if [[ -z $cmd ]]; then
+            cmd=$w
+        else
+            ((n++))
+        fi
+    done
+
+    case $prev in
+        --rundir) _ipcctl_files; return ;;
+        --format) COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
+        --color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
+    esac
+
+    if [[ -z $ended && $cur == -* ]]; then
+        case $cmd in
+            '') w='--rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            completion) w='--rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+        esac
+        COMPREPLY=($(compgen -W "$w" -- "$cur"))
+        return
+    fi
+    if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W 'completion help' -- "$cur"))
+        return
+    fi
+    case $cmd in
+        help) [[ $n == 0 ]] && COMPREPLY=($(compgen -W 'completion help' -- "$cur")) ;;
+        completion)
+            case $n in
+                0) COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur")) ;;
+            esac
+            ;;
+    esac
+}
+
+complete -F _ipcctl ipcctl

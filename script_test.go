@@ -1,0 +1,268 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// defaultWait bounds the waiting commands when a script gives no timeout.
+const defaultWait = 10 * time.Second
+
+// scriptCmds are the commands testscripts/*.txtar may use besides the
+// standard ones. They wait on readiness, never on a fixed sleep:
+//
+//	waitfor PATH|NAME [TIMEOUT]   a socket (NAME: in $IPC_RUNDIR) accepts connections
+//	waitgone PATH|NAME [TIMEOUT]  the socket file is removed
+//	waitline FILE REGEXP [TIMEOUT] FILE has a line matching REGEXP
+//	start NAME CMD [ARG...]       run CMD in the background, stdout to NAME.out,
+//	                              stderr to NAME.err, stdin from feed
+//	feed NAME TEXT...             write TEXT and a newline to NAME's stdin
+//	closein NAME                  close NAME's stdin
+//	signal NAME [SIG]             send SIG (TERM, INT, HUP, KILL; default TERM) to NAME
+//	waitexit NAME [TIMEOUT]       wait for NAME to exit with status 0 (with !,
+//	                              another status); its output becomes stdout and stderr
+//	mksock PATH|NAME [stale]      listen on a Unix socket until the script ends
+//	                              (stale: close it at once, leaving the file)
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"waitfor":  cmdWaitfor,
+	"waitgone": cmdWaitgone,
+	"waitline": cmdWaitline,
+	"start":    cmdStart,
+	"feed":     cmdFeed,
+	"closein":  cmdClosein,
+	"signal":   cmdSignal,
+	"waitexit": cmdWaitexit,
+	"mksock":   cmdMksock,
+}
+
+// poll calls ready until it returns true or timeout passes.
+func poll(timeout time.Duration, ready func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if ready() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitArgs checks that args holds n arguments and an optional timeout.
+func waitArgs(ts *testscript.TestScript, args []string, n int, usage string) time.Duration {
+	if len(args) != n && len(args) != n+1 {
+		ts.Fatalf("usage: %s", usage)
+	}
+	if len(args) == n {
+		return defaultWait
+	}
+	d, err := time.ParseDuration(args[n])
+	ts.Check(err)
+	return d
+}
+
+// socketPath returns arg as a path: a bare name is a service in
+// $IPC_RUNDIR.
+func socketPath(ts *testscript.TestScript, arg string) string {
+	if !strings.Contains(arg, "/") {
+		return filepath.Join(ts.Getenv("IPC_RUNDIR"), arg)
+	}
+	return ts.MkAbs(arg)
+}
+
+func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
+	timeout := waitArgs(ts, args, 1, "waitfor PATH|NAME [TIMEOUT]")
+	path := socketPath(ts, args[0])
+	ok := poll(timeout, func() bool {
+		c, err := net.DialTimeout("unix", path, time.Second)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
+	if ok == neg {
+		ts.Fatalf("waitfor %s: accepting=%v after %v", path, ok, timeout)
+	}
+}
+
+func cmdWaitgone(ts *testscript.TestScript, neg bool, args []string) {
+	timeout := waitArgs(ts, args, 1, "waitgone PATH|NAME [TIMEOUT]")
+	path := socketPath(ts, args[0])
+	ok := poll(timeout, func() bool {
+		_, err := os.Lstat(path)
+		return os.IsNotExist(err)
+	})
+	if ok == neg {
+		ts.Fatalf("waitgone %s: removed=%v after %v", path, ok, timeout)
+	}
+}
+
+func cmdWaitline(ts *testscript.TestScript, neg bool, args []string) {
+	timeout := waitArgs(ts, args, 2, "waitline FILE REGEXP [TIMEOUT]")
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	path := ts.MkAbs(args[0])
+	var data []byte
+	ok := poll(timeout, func() bool {
+		data, _ = os.ReadFile(path)
+		return re.Match(data)
+	})
+	if ok == neg {
+		ts.Fatalf("waitline %s %q: matched=%v after %v; file holds:\n%s", args[0], args[1], ok, timeout, data)
+	}
+}
+
+// proc is a process run by start.
+type proc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	done  chan struct{}
+	err   error // the exit error, once done is closed
+}
+
+type procsKey struct{}
+
+// procs returns the processes of the script, by name.
+func procs(ts *testscript.TestScript) map[string]*proc {
+	return ts.Value(procsKey{}).(map[string]*proc)
+}
+
+func findProc(ts *testscript.TestScript, name string) *proc {
+	p := procs(ts)[name]
+	if p == nil {
+		ts.Fatalf("no process %q: run start first", name)
+	}
+	return p
+}
+
+func cmdStart(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: start NAME CMD [ARG...]")
+	}
+	name := args[0]
+	if procs(ts)[name] != nil {
+		ts.Fatalf("process %q already started", name)
+	}
+	cmd := exec.Command(args[1], args[2:]...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = scriptEnv(ts)
+	out, err := os.Create(ts.MkAbs(name + ".out"))
+	ts.Check(err)
+	errf, err := os.Create(ts.MkAbs(name + ".err"))
+	ts.Check(err)
+	cmd.Stdout, cmd.Stderr = out, errf
+	stdin, err := cmd.StdinPipe()
+	ts.Check(err)
+	ts.Check(cmd.Start())
+	p := &proc{cmd: cmd, stdin: stdin, done: make(chan struct{})}
+	procs(ts)[name] = p
+	go func() {
+		p.err = cmd.Wait()
+		out.Close()
+		errf.Close()
+		close(p.done)
+	}()
+	ts.Defer(func() {
+		cmd.Process.Kill()
+		<-p.done
+	})
+}
+
+// envKeysKey holds the names of the variables of the script's environment
+// when it started.
+type envKeysKey struct{}
+
+// scriptEnv returns the environment the script gives its commands: its
+// variables from the start, and the ones ipcctl reads, as they are now.
+func scriptEnv(ts *testscript.TestScript) []string {
+	keys := append(ts.Value(envKeysKey{}).([]string), "IPC_RUNDIR", "RUNDIR", "IPC_NETWORK", "NO_COLOR")
+	var env []string
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if v := ts.Getenv(k); v != "" && !seen[k] {
+			seen[k] = true
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+func cmdFeed(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: feed NAME TEXT...")
+	}
+	p := findProc(ts, args[0])
+	_, err := io.WriteString(p.stdin, strings.Join(args[1:], " ")+"\n")
+	ts.Check(err)
+}
+
+func cmdClosein(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: closein NAME")
+	}
+	ts.Check(findProc(ts, args[0]).stdin.Close())
+}
+
+var signals = map[string]syscall.Signal{
+	"TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "HUP": syscall.SIGHUP, "KILL": syscall.SIGKILL,
+}
+
+func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: signal NAME [TERM|INT|HUP|KILL]")
+	}
+	sig := syscall.SIGTERM
+	if len(args) == 2 {
+		s, ok := signals[strings.TrimPrefix(args[1], "SIG")]
+		if !ok {
+			ts.Fatalf("unknown signal %q", args[1])
+		}
+		sig = s
+	}
+	ts.Check(findProc(ts, args[0]).cmd.Process.Signal(sig))
+}
+
+func cmdWaitexit(ts *testscript.TestScript, neg bool, args []string) {
+	timeout := waitArgs(ts, args, 1, "waitexit NAME [TIMEOUT]")
+	name := args[0]
+	p := findProc(ts, name)
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		ts.Fatalf("process %q still running after %v", name, timeout)
+	}
+	fmt.Fprint(ts.Stdout(), ts.ReadFile(name+".out"))
+	fmt.Fprint(ts.Stderr(), ts.ReadFile(name+".err"))
+	switch {
+	case p.err != nil && !neg:
+		ts.Fatalf("process %q: %v", name, p.err)
+	case p.err == nil && neg:
+		ts.Fatalf("process %q succeeded unexpectedly", name)
+	}
+}
+
+func cmdMksock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 || (len(args) == 2 && args[1] != "stale") {
+		ts.Fatalf("usage: mksock PATH|NAME [stale]")
+	}
+	l, err := net.Listen("unix", socketPath(ts, args[0]))
+	ts.Check(err)
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	if len(args) == 2 {
+		l.Close()
+		return
+	}
+	ts.Defer(func() { l.Close() })
+}
