@@ -9,9 +9,11 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -60,7 +62,13 @@ func NewApp(version string) *cli.App {
 // Run runs app on the command line args (args[0] is the program name),
 // after moving flags written after positional arguments in front of them.
 func Run(app *cli.App, args []string) error {
-	return app.Run(reorderArgs(app, args))
+	err := app.Run(reorderArgs(app, args))
+	// cli's help command fails with its own message and status 3.
+	var exit cli.ExitCoder
+	if topic, ok := strings.CutPrefix(fmt.Sprint(err), "No help topic for "); ok && errors.As(err, &exit) {
+		return UsageErrorf("unknown command %s (see 'ipcctl --help')", topic)
+	}
+	return err
 }
 
 // rootAction runs when no subcommand is given.
