@@ -356,3 +356,7 @@ func ctxError(ctx context.Context) error {
 	}
 	return ctx.Err()
 }
+
+// Buffered reports how many received bytes wait in the connection's read
+// buffer: when it is 0, the next ReadMessage may block.
+func (c *Conn) Buffered() int { return c.fr.Buffered() }

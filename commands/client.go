@@ -1,0 +1,136 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ipcctl/ipcctl/format"
+	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/urfave/cli/v2"
+)
+
+// Flags shared by the client commands (send, listen, connect).
+var (
+	flagTimeout = &cli.DurationFlag{
+		Name:  "timeout",
+		Usage: "give up waiting after `DUR` (exit 124)",
+	}
+	flagWaitService = &cli.DurationFlag{
+		Name:  "wait-service",
+		Usage: "wait up to `DUR` for the service to appear instead of failing at once",
+	}
+	flagMaxSize = &cli.StringFlag{
+		Name:  "max-size",
+		Usage: "refuse received messages over `BYTES` (suffixes K, KiB, M, MiB)",
+		Value: "1MiB",
+	}
+	flagCount = &cli.IntFlag{
+		Name:  "count",
+		Usage: "stop after `N` messages",
+	}
+)
+
+// dialService connects to the service named by the command's first
+// argument, with the client flags.
+func dialService(ctx context.Context, c *cli.Context, g Globals) (*ipc.Conn, error) {
+	if c.NArg() < 1 {
+		return nil, UsageErrorf("missing service name")
+	}
+	max, err := sizeFlag(c, "max-size")
+	if err != nil {
+		return nil, err
+	}
+	return ipc.Dial(ctx, c.Args().First(), ipc.DialOptions{
+		RunDir:  g.RunDir,
+		MaxSize: max,
+		Wait:    c.Duration("wait-service"),
+	})
+}
+
+// sizeFlag reads a size flag, naming the flag in a usage error.
+func sizeFlag(c *cli.Context, name string) (int, error) {
+	n, err := parseSize(c.String(name))
+	if err != nil {
+		return 0, UsageErrorf("--%s: %v", name, err)
+	}
+	return n, nil
+}
+
+// payloadMode is how received payloads are printed: --raw bytes, JSON
+// objects with --format json, else escaped lines.
+func payloadMode(g Globals, raw bool) format.Mode {
+	switch {
+	case raw:
+		return format.Raw
+	case g.JSON:
+		return format.JSON
+	}
+	return format.Text
+}
+
+// timeoutContext bounds ctx by d when d is positive.
+func timeoutContext(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d > 0 {
+		return context.WithTimeout(ctx, d)
+	}
+	return context.WithCancel(ctx)
+}
+
+// receive prints messages from conn until count are printed (0: no
+// bound), the service closes (io.EOF), or ctx ends (ErrTimeout on a passed
+// deadline). It flushes out whenever no more input is buffered, so a pipe
+// reader sees each message at once while a fast stream is still batched.
+func receive(ctx context.Context, conn *ipc.Conn, out *format.PayloadWriter, count int) (int, error) {
+	n := 0
+	for count <= 0 || n < count {
+		if conn.Buffered() == 0 {
+			if err := out.Flush(); err != nil {
+				return n, err
+			}
+		}
+		p, err := conn.ReadContext(ctx)
+		if err != nil {
+			out.Flush()
+			return n, err
+		}
+		if err := out.WriteMessage(p); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, out.Flush()
+}
+
+// closedEarly explains an end of stream before the expected replies.
+func closedEarly(name string, got, want int) error {
+	if want < 0 {
+		return fmt.Errorf("service %s closed the connection after %d replies", name, got)
+	}
+	return fmt.Errorf("service %s closed the connection after %d of %d replies", name, got, want)
+}
+
+// stdoutWriter returns the payload printer on stdout.
+func stdoutWriter(c *cli.Context, mode format.Mode) *format.PayloadWriter {
+	return format.NewPayloadWriter(c.App.Writer, mode)
+}
+
+// defaultTimeout is how long clients wait for replies unless told.
+const defaultTimeout = 5 * time.Second
+
+// ctxErr explains why ctx ended: a passed --timeout, or an interruption.
+func ctxErr(ctx context.Context, d time.Duration) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w after %s", ipc.ErrTimeout, d)
+	}
+	return ctx.Err()
+}
+
+// timeoutErr names the --timeout in an ErrTimeout.
+func timeoutErr(err error, d time.Duration) error {
+	if errors.Is(err, ipc.ErrTimeout) {
+		return fmt.Errorf("%w: no reply within --timeout %s", ipc.ErrTimeout, d)
+	}
+	return err
+}

@@ -1,0 +1,187 @@
+package commands
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/ipcctl/ipcctl/format"
+	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/mattn/go-isatty"
+	"github.com/urfave/cli/v2"
+)
+
+func connectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "connect",
+		Usage:     "talk to a service: stdin lines out, messages in",
+		ArgsUsage: "NAME",
+		Description: "Connects to service NAME. Each line of stdin is sent as one message (without " +
+			"its newline); each message received is printed as it arrives, escaped so it is one " +
+			"line (or one JSON object with --format json). On a terminal, connect shows a prompt " +
+			"on stderr and colours incoming messages (--color, NO_COLOR); otherwise it prints plain " +
+			"lines only. It ends when the service closes the connection, or when stdin ends and " +
+			"--linger (default 1s) has passed with no message arriving.",
+		Flags: []cli.Flag{
+			&cli.DurationFlag{Name: "linger", Usage: "after stdin ends, wait `DUR` for replies", Value: time.Second},
+			flagWaitService,
+			flagMaxSize,
+		},
+		Action: runConnect,
+	}
+}
+
+// runConnect is the connect command.
+func runConnect(c *cli.Context) error {
+	g, err := globalsOf(c)
+	if err != nil {
+		return err
+	}
+	if c.NArg() > 1 {
+		return UsageErrorf("connect takes one service name, got %d arguments", c.NArg())
+	}
+	ctx, stop := signalContext(c)
+	defer stop()
+	conn, err := dialService(ctx, c, g)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetQueue(ipc.DefaultQueueBytes, ipc.OverflowBlock)
+	s := newSession(c, g, conn)
+	return s.run(ctx)
+}
+
+// session is one interactive or scripted connect.
+type session struct {
+	name   string
+	conn   *ipc.Conn
+	in     io.Reader
+	out    *format.PayloadWriter
+	tty    bool
+	style  format.Style
+	stderr io.Writer
+	linger time.Duration
+}
+
+func newSession(c *cli.Context, g Globals, conn *ipc.Conn) *session {
+	in := c.App.Reader
+	if in == nil {
+		in = os.Stdin
+	}
+	f, isFile := in.(*os.File)
+	tty := isFile && isatty.IsTerminal(f.Fd()) && !g.JSON
+	colour := tty && format.UseColor(format.ColorMode(g.Color), os.Stdout)
+	return &session{
+		name:   c.Args().First(),
+		conn:   conn,
+		in:     in,
+		out:    stdoutWriter(c, payloadMode(g, false)),
+		tty:    tty,
+		style:  format.NewStyle(colour),
+		stderr: c.App.ErrWriter,
+		linger: c.Duration("linger"),
+	}
+}
+
+// run sends stdin lines while printing what arrives, until the service
+// closes or stdin has ended and the linger time passed in silence.
+func (s *session) run(ctx context.Context) error {
+	msgs := make(chan []byte, 64)
+	recvErr := make(chan error, 1)
+	go func() {
+		for {
+			p, err := s.conn.ReadMessage()
+			if err != nil {
+				recvErr <- err
+				return
+			}
+			msgs <- p
+		}
+	}()
+	lines := make(chan []byte)
+	inErr := make(chan error, 1)
+	go s.readLines(lines, inErr)
+	s.prompt()
+	var linger <-chan time.Time
+	for {
+		select {
+		case p := <-msgs:
+			s.print(p, len(msgs) == 0)
+			if linger != nil {
+				linger = time.After(s.linger)
+			}
+		case err := <-recvErr:
+			for len(msgs) > 0 {
+				s.print(<-msgs, len(msgs) == 0)
+			}
+			if err == io.EOF || errors.Is(err, ipc.ErrClosed) {
+				return s.out.Flush()
+			}
+			return err
+		case line := <-lines:
+			if err := s.conn.Write(line); err != nil {
+				return fmt.Errorf("service %s: %w", s.name, err)
+			}
+			s.prompt()
+		case err := <-inErr:
+			if err != nil && err != io.EOF {
+				return err
+			}
+			inErr, lines = nil, nil
+			linger = time.After(s.linger)
+		case <-linger:
+			return s.out.Flush()
+		case <-ctx.Done():
+			return s.out.Flush()
+		}
+	}
+}
+
+// readLines sends each line of stdin (newline removed) to lines.
+func (s *session) readLines(lines chan<- []byte, done chan<- error) {
+	r := bufio.NewReaderSize(s.in, 64<<10)
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(line) > 0 && line[len(line)-1] == '\n' {
+			line = line[:len(line)-1]
+			if n := len(line); s.tty && n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
+		}
+		if len(line) > 0 || err == nil {
+			lines <- line
+		}
+		if err != nil {
+			done <- err
+			return
+		}
+	}
+}
+
+// print shows one received message; on a terminal it redraws the prompt.
+func (s *session) print(p []byte, flush bool) {
+	if s.tty {
+		fmt.Fprint(s.stderr, "\r\033[K")
+		s.out.Flush()
+		s.out.WriteMessageStyled(p, s.style.Incoming)
+		s.out.Flush()
+		s.prompt()
+		return
+	}
+	s.out.WriteMessage(p)
+	if flush {
+		s.out.Flush()
+	}
+}
+
+// prompt shows the service's name as a prompt on a terminal.
+func (s *session) prompt() {
+	if s.tty {
+		fmt.Fprint(s.stderr, s.style.Prompt(s.name+"> "))
+	}
+}

@@ -1,0 +1,67 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/urfave/cli/v2"
+)
+
+func listenCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "listen",
+		Usage:     "print every message a service sends (subscriber)",
+		ArgsUsage: "NAME",
+		Description: "Connects to service NAME and prints every message that arrives: one per line, " +
+			"escaped (\\n, \\t, \\\\, \\xNN) so each is one line; --raw prints their exact bytes; " +
+			"--format json prints one object per message. It ends with exit 0 when the service " +
+			"closes the connection or after --count messages, and with exit 124 when --timeout " +
+			"passes first. Output is flushed whenever no more input is waiting, so a pipe reader " +
+			"sees each message at once.",
+		Flags: []cli.Flag{
+			flagCount,
+			flagTimeout,
+			&cli.BoolFlag{Name: "raw", Usage: "print the exact bytes of each message, with nothing added"},
+			flagWaitService,
+			flagMaxSize,
+		},
+		Action: runListen,
+	}
+}
+
+// runListen is the listen command.
+func runListen(c *cli.Context) error {
+	g, err := globalsOf(c)
+	if err != nil {
+		return err
+	}
+	if c.NArg() > 1 {
+		return UsageErrorf("listen takes one service name, got %d arguments", c.NArg())
+	}
+	count := c.Int("count")
+	if count < 0 {
+		return UsageErrorf("--count must be positive")
+	}
+	ctx, stop := signalContext(c)
+	defer stop()
+	conn, err := dialService(ctx, c, g)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := timeoutContext(ctx, c.Duration("timeout"))
+	defer cancel()
+	out := stdoutWriter(c, payloadMode(g, c.Bool("raw")))
+	_, err = receive(ctx, conn, out, count)
+	switch {
+	case err == io.EOF:
+		return nil
+	case errors.Is(err, ipc.ErrTimeout):
+		return timeoutErr(err, c.Duration("timeout"))
+	case err != nil && ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return nil // interrupted: a normal way to stop listening
+	}
+	return err
+}

@@ -1,0 +1,191 @@
+package commands
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/urfave/cli/v2"
+)
+
+func sendCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "send",
+		Usage:     "send messages to a service, and optionally wait for replies",
+		ArgsUsage: "NAME [MSG...]",
+		Description: "Connects to service NAME and sends each MSG as one message, byte for byte. " +
+			"With no MSG, each line of stdin is a message (without its newline); with --raw, " +
+			"the whole of stdin is one message. Exits 0 once everything is written.\n\n" +
+			"With --wait (-w), send then prints the replies: by default one reply per message " +
+			"sent, or --count N. It keeps reading after stdin ends, so no reply is lost, and " +
+			"gives up after --timeout (default 5s, exit 124). Replies print one per line, escaped " +
+			"(\\n, \\t, \\\\, \\xNN) so each is one line; --raw prints their exact bytes; " +
+			"--format json prints one object per reply. A service that closes the connection " +
+			"before answering makes send fail at once.\n\n" +
+			"--wait-service DUR waits for NAME to appear instead of failing with exit 69. When " +
+			"IPC_NETWORK has a rule for NAME, send reaches it through that URI.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "wait for replies and print them"},
+			&cli.IntFlag{Name: "count", Usage: "with --wait, the number of replies to wait for (default: one per message)"},
+			&cli.DurationFlag{Name: "timeout", Usage: "with --wait, give up after `DUR` (exit 124)", Value: defaultTimeout},
+			&cli.BoolFlag{Name: "raw", Usage: "send stdin as one message, and print replies as exact bytes"},
+			flagWaitService,
+			flagMaxSize,
+		},
+		Action: runSend,
+	}
+}
+
+// runSend is the send command.
+func runSend(c *cli.Context) error {
+	g, err := globalsOf(c)
+	if err != nil {
+		return err
+	}
+	wait := c.Bool("wait") || c.IsSet("count")
+	count := c.Int("count")
+	if count < 0 {
+		return UsageErrorf("--count must be positive")
+	}
+	ctx := c.Context
+	conn, err := dialService(ctx, c, g)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetQueue(ipc.DefaultQueueBytes, ipc.OverflowBlock)
+	if !wait {
+		_, err := sendAll(c, conn)
+		return err
+	}
+	ctx, cancel := timeoutContext(ctx, c.Duration("timeout"))
+	defer cancel()
+	return sendAndWait(ctx, c, g, conn, count)
+}
+
+// sendAndWait sends while it prints the replies, so that a service
+// answering every message of a long stdin never blocks on us. Without
+// --count the number of replies to wait for is known only once stdin ends.
+func sendAndWait(ctx context.Context, c *cli.Context, g Globals, conn *ipc.Conn, count int) error {
+	out := stdoutWriter(c, payloadMode(g, c.Bool("raw")))
+	var target, got atomic.Int64
+	target.Store(int64(count))
+	if count == 0 {
+		target.Store(-1)
+	}
+	sent := make(chan error, 1)
+	go func() {
+		n, err := sendAll(c, conn)
+		if err == nil && count == 0 {
+			target.Store(int64(n))
+			if got.Load() >= int64(n) {
+				conn.Close() // the reader may be blocked with nothing more to come
+			}
+		}
+		sent <- err
+	}()
+	done := func() bool { t := target.Load(); return t >= 0 && got.Load() >= t }
+	for !done() {
+		if conn.Buffered() == 0 {
+			if err := out.Flush(); err != nil {
+				return err
+			}
+		}
+		p, err := conn.ReadContext(ctx)
+		if err != nil {
+			if done() {
+				break
+			}
+			select {
+			case serr := <-sent:
+				if serr != nil {
+					return serr
+				}
+			default:
+			}
+			if err == io.EOF {
+				return closedEarly(c.Args().First(), int(got.Load()), int(target.Load()))
+			}
+			return timeoutErr(err, c.Duration("timeout"))
+		}
+		if err := out.WriteMessage(p); err != nil {
+			return err
+		}
+		got.Add(1)
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	select {
+	case err := <-sent:
+		return err
+	default:
+		return nil // replies came before stdin ended: enough
+	}
+}
+
+// sendAll sends the command-line messages, else stdin (lines, or one
+// message with --raw), and returns how many it sent.
+func sendAll(c *cli.Context, conn *ipc.Conn) (int, error) {
+	args := c.Args().Tail()
+	if len(args) > 0 {
+		if c.Bool("raw") {
+			return 0, UsageErrorf("--raw sends stdin; give no MSG arguments with it")
+		}
+		for _, a := range args {
+			if err := conn.Schedule([]byte(a)); err != nil {
+				return 0, err
+			}
+		}
+		return len(args), conn.Flush(c.Context)
+	}
+	in := c.App.Reader
+	if in == nil {
+		in = os.Stdin
+	}
+	if c.Bool("raw") {
+		p, err := io.ReadAll(in)
+		if err != nil {
+			return 0, err
+		}
+		return 1, conn.Write(p)
+	}
+	return sendLines(c.Context, bufio.NewReaderSize(in, 64<<10), conn)
+}
+
+// sendLines sends each line of r as one message, batching writes.
+func sendLines(ctx context.Context, r *bufio.Reader, conn *ipc.Conn) (int, error) {
+	n := 0
+	for {
+		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return n, fmt.Errorf("%w: stdin line over %d bytes; use --raw for large messages", ipc.ErrBadData, r.Size())
+		}
+		if len(line) > 0 && (err == nil || err == io.EOF) {
+			if line[len(line)-1] == '\n' {
+				line = line[:len(line)-1]
+			}
+			if err := conn.Schedule(append([]byte(nil), line...)); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if err == io.EOF {
+			return n, conn.Flush(ctx)
+		}
+		if err != nil {
+			return n, err
+		}
+		if r.Buffered() == 0 {
+			// Input is idle: let what is queued go out before blocking.
+			if err := conn.Flush(ctx); err != nil {
+				return n, err
+			}
+		}
+	}
+}
