@@ -22,7 +22,10 @@ import (
 // commandList holds the constructors of the subcommands, in the order the
 // help shows them. A new command is one line here.
 var commandList = []func() *cli.Command{
-	// timerCommand,
+	sendCommand,
+	listenCommand,
+	connectCommand,
+	timerCommand,
 	completionCommand,
 }
 

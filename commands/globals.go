@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ipcctl/ipcctl/format"
 	"github.com/urfave/cli/v2"
 )
 
@@ -16,8 +17,8 @@ type Globals struct {
 	RunDir string
 	// JSON is true for --format json (or --json), false for text.
 	JSON bool
-	// Color is --color: "auto", "always" or "never".
-	Color string
+	// Color is --color; format.UseColor decides from it.
+	Color format.ColorMode
 	// Quiet (--quiet, -q) silences what is neither data nor an error.
 	Quiet bool
 	// Verbose (--verbose, -v) adds progress notes on stderr.
@@ -59,13 +60,20 @@ func globalsOf(c *cli.Context) (Globals, error) {
 	default:
 		return g, UsageErrorf("bad --format %q: want text or json", f)
 	}
-	switch col := c.String("color"); col {
-	case "auto", "always", "never":
-		g.Color = col
-	default:
-		return g, UsageErrorf("bad --color %q: want auto, always or never", col)
+	color, err := format.ParseColorMode(c.String("color"))
+	if err != nil {
+		return g, UsageErrorf("bad --color %q: want auto, always or never", c.String("color"))
 	}
+	g.Color = color
 	return g, nil
+}
+
+// Mode returns the output mode of events: format.JSON or format.Text.
+func (g Globals) Mode() format.Mode {
+	if g.JSON {
+		return format.JSON
+	}
+	return format.Text
 }
 
 // checkGlobals checks the global flags before any command runs.
