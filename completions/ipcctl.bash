@@ -49,7 +49,7 @@ _ipcctl() {
                 ((i += 2))
             else
                 case $w in
-                    --rundir|--format|--color) skip=1 ;;
+                    --rundir|--format|--color|--count|--timeout|--wait-service|--max-size|--linger|-n) skip=1 ;;
                 esac
             fi
             continue
@@ -65,22 +65,48 @@ _ipcctl() {
         --rundir) _ipcctl_files; return ;;
         --format) COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
         --color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
+        --count) return ;;
+        --timeout) return ;;
+        --wait-service) return ;;
+        --max-size) return ;;
+        --linger) return ;;
+        -n|--count) return ;;
     esac
 
     if [[ -z $ended && $cur == -* ]]; then
         case $cmd in
             '') w='--rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            send) w='-w --wait --count --timeout --raw --wait-service --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            listen) w='--count --timeout --raw --wait-service --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            connect) w='--linger --wait-service --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            timer) w='-n --count --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             completion) w='--rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
         esac
         COMPREPLY=($(compgen -W "$w" -- "$cur"))
         return
     fi
     if [[ -z $cmd ]]; then
-        COMPREPLY=($(compgen -W 'completion help' -- "$cur"))
+        COMPREPLY=($(compgen -W 'send listen connect timer completion help' -- "$cur"))
         return
     fi
     case $cmd in
-        help) [[ $n == 0 ]] && COMPREPLY=($(compgen -W 'completion help' -- "$cur")) ;;
+        help) [[ $n == 0 ]] && COMPREPLY=($(compgen -W 'send listen connect timer completion help' -- "$cur")) ;;
+        send)
+            case $n in
+                0) _ipcctl_services ;;
+                *) : ;;
+            esac
+            ;;
+        listen)
+            case $n in
+                0) _ipcctl_services ;;
+            esac
+            ;;
+        connect)
+            case $n in
+                0) _ipcctl_services ;;
+            esac
+            ;;
         completion)
             case $n in
                 0) COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur")) ;;

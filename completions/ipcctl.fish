@@ -18,7 +18,7 @@ function __ipcctl_args
             switch $t
                 case --
                     set ended 1
-                case --rundir --format --color
+                case --rundir --format --color --count --timeout --wait-service --max-size --linger -n
                     set skip 1
             end
             continue
@@ -80,7 +80,29 @@ complete -c ipcctl -s q -l quiet -d 'print only data and errors'
 complete -c ipcctl -s v -l verbose -d 'print progress notes on stderr'
 complete -c ipcctl -l version -d 'print the version and exit'
 complete -c ipcctl -s h -l help -d 'show help'
+complete -c ipcctl -n __ipcctl_no_command -a send -d 'send messages to a service, and optionally wait for replies'
+complete -c ipcctl -n __ipcctl_no_command -a listen -d 'print every message a service sends (subscriber)'
+complete -c ipcctl -n __ipcctl_no_command -a connect -d 'talk to a service: stdin lines out, messages in'
+complete -c ipcctl -n __ipcctl_no_command -a timer -d 'print a timer event every DUR'
 complete -c ipcctl -n __ipcctl_no_command -a completion -d 'print a shell completion script'
 complete -c ipcctl -n __ipcctl_no_command -a help -d 'show the help of a command'
-complete -c ipcctl -n '__ipcctl_at help 0' -a 'completion help'
+complete -c ipcctl -n '__ipcctl_at help 0' -a 'send listen connect timer completion help'
+complete -c ipcctl -n '__ipcctl_cmd send' -s w -l wait -d 'wait for replies and print them'
+complete -c ipcctl -n '__ipcctl_cmd send' -l count -x -d 'with --wait, the number of replies to wait for (default: one per message)'
+complete -c ipcctl -n '__ipcctl_cmd send' -l timeout -x -d 'with --wait, give up after DUR (exit 124)'
+complete -c ipcctl -n '__ipcctl_cmd send' -l raw -d 'send stdin as one message, and print replies as exact bytes'
+complete -c ipcctl -n '__ipcctl_cmd send' -l wait-service -x -d 'wait up to DUR for the service to appear instead of failing at once'
+complete -c ipcctl -n '__ipcctl_cmd send' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
+complete -c ipcctl -n '__ipcctl_at send 0' -x -a '(__ipcctl_services)'
+complete -c ipcctl -n '__ipcctl_cmd listen' -l count -x -d 'stop after N messages'
+complete -c ipcctl -n '__ipcctl_cmd listen' -l timeout -x -d 'give up waiting after DUR (exit 124)'
+complete -c ipcctl -n '__ipcctl_cmd listen' -l raw -d 'print the exact bytes of each message, with nothing added'
+complete -c ipcctl -n '__ipcctl_cmd listen' -l wait-service -x -d 'wait up to DUR for the service to appear instead of failing at once'
+complete -c ipcctl -n '__ipcctl_cmd listen' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
+complete -c ipcctl -n '__ipcctl_at listen 0' -x -a '(__ipcctl_services)'
+complete -c ipcctl -n '__ipcctl_cmd connect' -l linger -x -d 'after stdin ends, wait DUR for replies'
+complete -c ipcctl -n '__ipcctl_cmd connect' -l wait-service -x -d 'wait up to DUR for the service to appear instead of failing at once'
+complete -c ipcctl -n '__ipcctl_cmd connect' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
+complete -c ipcctl -n '__ipcctl_at connect 0' -x -a '(__ipcctl_services)'
+complete -c ipcctl -n '__ipcctl_cmd timer' -s n -l count -x -d 'exit after N events (0: never)'
 complete -c ipcctl -n '__ipcctl_at completion 0' -x -a 'bash zsh fish'
