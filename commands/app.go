@@ -22,6 +22,7 @@ import (
 // commandList holds the constructors of the subcommands, in the order the
 // help shows them. A new command is one line here.
 var commandList = []func() *cli.Command{
+	serveCommand,
 	sendCommand,
 	listenCommand,
 	connectCommand,

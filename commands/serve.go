@@ -1,0 +1,223 @@
+package commands
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/urfave/cli/v2"
+)
+
+// Defaults of the serve command.
+const (
+	defaultMaxProcs       = 64
+	defaultHandlerTimeout = 30 * time.Second
+	// shutdownWait bounds how long an interrupted service waits for what
+	// it already accepted to send, and for its processes to end.
+	shutdownWait = 2 * time.Second
+	// exitGrace is how long an --exec process may run once its client has
+	// left (its stdin is closed) before it is sent SIGTERM, and how long a
+	// process sent SIGTERM has before SIGKILL.
+	exitGrace = 3 * time.Second
+)
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "serve",
+		Usage:       "become a service: print its events, or run a command per client or per message",
+		ArgsUsage:   "NAME",
+		Description: serveDescription,
+		Flags: []cli.Flag{
+			&cli.DurationFlag{Name: "timer", Usage: "print a timer event every `DUR`"},
+			&cli.StringSliceFlag{Name: "allow-uid", Usage: "accept only clients of user `U` (name or number; repeatable)"},
+			&cli.StringSliceFlag{Name: "allow-gid", Usage: "accept only clients of group `G` (name or number; repeatable)"},
+			&cli.IntFlag{Name: "max-clients", Usage: "refuse clients past `N` connected at once"},
+			flagMaxSize,
+			&cli.StringFlag{Name: "exec", Usage: "run `CMD` (with /bin/sh -c) for each client, its stdin and stdout bound to the client"},
+			&cli.StringFlag{Name: "handler", Usage: "run `CMD` (with /bin/sh -c) for each message, its stdout the reply"},
+			&cli.IntFlag{Name: "max-procs", Usage: "run at most `N` handlers (or --exec processes) at once", Value: defaultMaxProcs},
+			&cli.DurationFlag{Name: "handler-timeout", Usage: "kill a handler still running after `DUR` (0: never)", Value: defaultHandlerTimeout},
+			&cli.BoolFlag{Name: "raw", Usage: "with --exec, exchange LibIPC frames instead of lines with the process"},
+		},
+		Action: runServe,
+	}
+}
+
+const serveDescription = "Becomes service NAME: listens on the Unix socket NAME in the run directory " +
+	"and prints one event per line on stdout. The first event is \"listening\", with the socket's " +
+	"path, printed once clients can connect: a script waits for that line to know the service is " +
+	"ready. The other events are \"connection\" (client id, then the peer's pid, uid and gid), " +
+	"\"message\" (client id and payload), \"disconnection\", \"error\" (client id when one is " +
+	"concerned, and the error text), \"timer\" (with --timer) and, with --verbose, \"sent\" for " +
+	"each message written to a client. In text, fields are tab-separated and payloads escaped " +
+	"(\\n, \\t, \\r, \\\\, \\xNN) so that each event is one line; --format json prints one object " +
+	"per event. Output is flushed whenever no more events are waiting, so a reader at the other end " +
+	"of a pipe sees each event at once.\n\n" +
+	"Stream mode (the default) makes a script the service, through a pipe, a FIFO or a bash " +
+	"coproc: it reads the events and writes commands on serve's stdin, one per line:\n\n" +
+	"  send ID PAYLOAD     send PAYLOAD to client ID\n" +
+	"  broadcast PAYLOAD   send PAYLOAD to every client\n" +
+	"  close ID            close client ID once what was sent to it is written\n\n" +
+	"Words are separated by one space or one tab, and PAYLOAD is the rest of the line, written " +
+	"escaped as serve prints payloads (\\n, \\t, \\r, \\\\, \\0, \\xNN), so any bytes can be " +
+	"sent; \"send ID\" alone sends an empty message. A bad command is reported on stderr as " +
+	"\"ipcctl: error: stdin line N: ...\" and the service goes on. The end of stdin only means no " +
+	"more commands: the service keeps running, so \"ipcctl serve NAME </dev/null &\" works. " +
+	"Commands are read in the other modes too.\n\n" +
+	"With --exec CMD, each client gets its own process, run with /bin/sh -c CMD. Each message " +
+	"from the client is written to the process's stdin followed by a newline, and each line the " +
+	"process writes to stdout (without its newline) is sent back to the client. A message holding " +
+	"a newline therefore reaches the process as several lines; --raw exchanges LibIPC frames " +
+	"(4-byte big-endian length, then the payload) on stdin and stdout instead, for any bytes. The " +
+	"process's stderr is serve's stderr. When the client leaves, the process's stdin is closed; " +
+	"a process still running 3 seconds later is sent SIGTERM, then SIGKILL. When the process " +
+	"exits, what it wrote is sent, then the client is disconnected; an exit with a status other " +
+	"than 0 is reported as an error event. --max-procs bounds the clients too, since each has a " +
+	"process. Connection, disconnection, error and timer events are printed; messages and sent " +
+	"messages only with --verbose.\n\n" +
+	"With --handler CMD, each message runs /bin/sh -c CMD once, with the message's exact bytes on " +
+	"its stdin. What it writes to stdout, byte for byte, is sent back to the client as one " +
+	"message; a handler that writes nothing sends no reply, so a handler can also just act on " +
+	"messages. Handlers run concurrently, at most --max-procs at once (the others wait their " +
+	"turn), and the replies to one client keep the order of its messages. A handler runs at most " +
+	"--handler-timeout (default 30s): then it is sent SIGTERM, and SIGKILL 3 seconds later. A " +
+	"handler that fails (exits with a status other than 0, is killed, times out, or writes a " +
+	"reply over --max-size) is never silent: serve prints an error event with the client id and " +
+	"the exit status or signal, its output is not sent, and the client is disconnected once the " +
+	"replies to its earlier messages are written. A client waiting for the reply (\"ipcctl send " +
+	"--wait\") thus sees the end of the connection and fails at once instead of waiting for its " +
+	"timeout. The messages the client sent before leaving are still handled.\n\n" +
+	"The processes of --exec and --handler get serve's environment plus, in UCSPI style: PROTO=IPC, " +
+	"IPCREMOTEEUID, IPCREMOTEEGID and IPCREMOTEPID (the client's uid, gid and pid), IPCCONNNUM " +
+	"(the number of clients connected, this one included), IPCSERVICE (NAME), IPCLOCALPATH (the " +
+	"socket's path), IPCCLIENT (the client id, as events show it) and, for --handler, IPCMSGSIZE " +
+	"(the size of the message in bytes).\n\n" +
+	"--allow-uid and --allow-gid accept only those users and groups (a client passes when its uid " +
+	"is listed, or one of its groups): others are refused as they connect and reported as an error " +
+	"event; the refused client fails with exit 77. --max-clients refuses clients past N at once, " +
+	"and --max-size (default 1MiB; suffixes K, KiB, M, MiB) the frames over it: such a client gets " +
+	"an error event and is disconnected, and the others keep working.\n\n" +
+	"On SIGINT or SIGTERM, serve stops accepting clients, sends --exec processes SIGTERM, waits up " +
+	"to 2 seconds for what it already accepted to send to be written, closes the clients, removes " +
+	"its socket and exits 0. A second serve of a NAME that is live fails with \"already running\" " +
+	"(exit 1) and leaves it alone; a stale socket is replaced."
+
+// serveConfig is the serve command line, checked.
+type serveConfig struct {
+	name           string
+	g              Globals
+	timer          time.Duration
+	allow          *ipc.Allow
+	maxClients     int
+	maxSize        int
+	exec           string
+	handler        string
+	maxProcs       int
+	handlerTimeout time.Duration
+	raw            bool
+}
+
+// runServe is the serve command.
+func runServe(c *cli.Context) error {
+	cfg, err := serveConfigOf(c)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext(c)
+	defer stop()
+	s, err := newServer(cfg, c.App.Reader)
+	if err != nil {
+		return err
+	}
+	return s.run(ctx)
+}
+
+// serveConfigOf reads and checks the serve command line.
+func serveConfigOf(c *cli.Context) (serveConfig, error) {
+	g, err := globalsOf(c)
+	if err != nil {
+		return serveConfig{}, err
+	}
+	if err := checkArgs(c, 1, 1); err != nil {
+		return serveConfig{}, err
+	}
+	cfg := serveConfig{
+		name:           c.Args().First(),
+		g:              g,
+		timer:          c.Duration("timer"),
+		maxClients:     c.Int("max-clients"),
+		exec:           c.String("exec"),
+		handler:        c.String("handler"),
+		maxProcs:       c.Int("max-procs"),
+		handlerTimeout: c.Duration("handler-timeout"),
+		raw:            c.Bool("raw"),
+	}
+	if _, err := ipc.SocketPath(ipc.ResolveRunDir(g.RunDir), cfg.name); err != nil {
+		return cfg, UsageErrorf("%v", err)
+	}
+	if cfg.maxSize, err = sizeFlag(c, "max-size"); err != nil {
+		return cfg, err
+	}
+	if cfg.allow, err = allowList(c.StringSlice("allow-uid"), c.StringSlice("allow-gid")); err != nil {
+		return cfg, err
+	}
+	if err := cfg.check(c); err != nil {
+		return cfg, err
+	}
+	if cfg.exec != "" && c.IsSet("max-procs") && (cfg.maxClients == 0 || cfg.maxClients > cfg.maxProcs) {
+		cfg.maxClients = cfg.maxProcs // each client has a process
+	}
+	return cfg, nil
+}
+
+// check refuses flags that are out of range or do not go together.
+func (cfg *serveConfig) check(c *cli.Context) error {
+	switch {
+	case cfg.timer < 0:
+		return UsageErrorf("--timer must be positive")
+	case cfg.maxClients < 0:
+		return UsageErrorf("--max-clients must be positive")
+	case cfg.maxProcs < 1:
+		return UsageErrorf("--max-procs must be at least 1")
+	case cfg.handlerTimeout < 0:
+		return UsageErrorf("--handler-timeout must be positive (0: no timeout)")
+	case c.IsSet("exec") && cfg.exec == "", c.IsSet("handler") && cfg.handler == "":
+		return UsageErrorf("--exec and --handler need a command")
+	case cfg.exec != "" && cfg.handler != "":
+		return UsageErrorf("--exec and --handler cannot be used together")
+	case cfg.raw && cfg.exec == "":
+		return UsageErrorf("--raw goes with --exec")
+	case c.IsSet("handler-timeout") && cfg.handler == "":
+		return UsageErrorf("--handler-timeout goes with --handler")
+	}
+	return nil
+}
+
+// allowList turns --allow-uid and --allow-gid values (names or numbers)
+// into an allow list; nil when both are empty.
+func allowList(users, groups []string) (*ipc.Allow, error) {
+	if len(users) == 0 && len(groups) == 0 {
+		return nil, nil
+	}
+	a := &ipc.Allow{}
+	for _, u := range users {
+		uid, err := ipc.LookupUID(u)
+		if err != nil {
+			return nil, UsageErrorf("--allow-uid: %v", err)
+		}
+		a.UIDs = append(a.UIDs, uid)
+	}
+	for _, g := range groups {
+		gid, err := ipc.LookupGID(g)
+		if err != nil {
+			return nil, UsageErrorf("--allow-gid: %v", err)
+		}
+		a.GIDs = append(a.GIDs, gid)
+	}
+	return a, nil
+}
+
+// describeExit says how a process ended, for error events.
+func describeExit(what string, err error) string {
+	return fmt.Sprintf("%s %v", what, err)
+}

@@ -1,0 +1,225 @@
+package commands
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
+)
+
+// execMode runs --exec once per client: the client's messages go to the
+// process's stdin, what it writes to stdout goes back to the client.
+type execMode struct {
+	s     *server
+	mu    sync.Mutex
+	procs map[uint64]*clientProc
+	wg    sync.WaitGroup
+}
+
+// clientProc is the process of one client.
+type clientProc struct {
+	conn   *ipc.Conn
+	cmd    *exec.Cmd
+	in     *inbox
+	cancel context.CancelFunc // SIGTERM, then SIGKILL
+}
+
+func newExecMode(s *server) *execMode {
+	return &execMode{s: s, procs: make(map[uint64]*clientProc)}
+}
+
+// connected starts the process of client c.
+func (e *execMode) connected(c *ipc.Conn) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := e.s.shellCommand(ctx, e.s.cfg.exec, c)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		cancel()
+		e.startFailed(c, err)
+		return
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		cancel()
+		e.startFailed(c, err)
+		return
+	}
+	cmd.Stdout = w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		r.Close()
+		cancel()
+		e.startFailed(c, err)
+		return
+	}
+	p := &clientProc{conn: c, cmd: cmd, in: newInbox(ipc.DefaultQueueBytes), cancel: cancel}
+	e.mu.Lock()
+	e.procs[c.ID()] = p
+	e.mu.Unlock()
+	e.wg.Add(2)
+	go func() {
+		defer e.wg.Done()
+		e.feed(p, stdin)
+	}()
+	go func() {
+		defer e.wg.Done()
+		e.relay(p, r)
+	}()
+}
+
+// startFailed reports a process that could not be started, and drops its
+// client.
+func (e *execMode) startFailed(c *ipc.Conn, err error) {
+	e.s.report(c, fmt.Sprintf("cannot run --exec command: %v", err))
+	c.Close()
+}
+
+// message queues p for the process's stdin. A process that does not read
+// while its queue fills up loses its client.
+func (e *execMode) message(c *ipc.Conn, p []byte) {
+	proc := e.proc(c)
+	if proc == nil {
+		return
+	}
+	if !proc.in.push(p) {
+		e.s.report(c, "the --exec process does not read its stdin; closing the client")
+		c.Close()
+	}
+}
+
+// disconnected closes the process's stdin once what the client sent is
+// written, and ends the process if it is still running after exitGrace.
+func (e *execMode) disconnected(c *ipc.Conn) {
+	proc := e.proc(c)
+	if proc == nil {
+		return
+	}
+	proc.in.close()
+	time.AfterFunc(exitGrace, proc.cancel) // no effect once it has exited
+}
+
+func (e *execMode) proc(c *ipc.Conn) *clientProc {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.procs[c.ID()]
+}
+
+// feed writes the client's messages to the process's stdin until the
+// client leaves, then closes it.
+func (e *execMode) feed(p *clientProc, stdin io.WriteCloser) {
+	defer stdin.Close()
+	w := bufio.NewWriterSize(stdin, 64<<10)
+	var frame []byte
+	for {
+		batch, ok := p.in.popAll()
+		if !ok {
+			return
+		}
+		for _, m := range batch {
+			if e.s.cfg.raw {
+				frame = ipc.AppendFrame(frame[:0], m)
+			} else {
+				frame = append(append(frame[:0], m...), '\n')
+			}
+			w.Write(frame)
+		}
+		if w.Flush() != nil {
+			p.in.discard() // the process closed its stdin: drop the rest
+		}
+	}
+}
+
+// relay sends what the process writes to its client, then waits for the
+// process to exit, reports a failure, and disconnects the client once
+// everything is written.
+func (e *execMode) relay(p *clientProc, r *os.File) {
+	done := make(chan error, 1)
+	go func() { done <- e.readOutput(p.conn, r) }()
+	werr := p.cmd.Wait()
+	// The process is gone; what it wrote is in the pipe, unless something
+	// it started still holds the pipe open.
+	var rerr error
+	select {
+	case rerr = <-done:
+	case <-time.After(exitGrace):
+		r.Close()
+		rerr = <-done
+	}
+	r.Close()
+	p.cancel()
+	e.mu.Lock()
+	delete(e.procs, p.conn.ID())
+	e.mu.Unlock()
+	switch {
+	case e.s.stopping.Load():
+	case rerr != nil:
+		e.s.report(p.conn, fmt.Sprintf("--exec process output: %v", rerr))
+	case werr != nil:
+		e.s.processFailure(p.conn, "--exec process", werr)
+	}
+	closeAfterFlush(p.conn)
+}
+
+// readOutput sends each line (each frame with --raw) of r to c.
+func (e *execMode) readOutput(c *ipc.Conn, r io.Reader) error {
+	max := e.s.cfg.maxSize
+	if e.s.cfg.raw {
+		fr := ipc.NewFrameReader(r, max)
+		for {
+			m, err := fr.ReadFrame()
+			if err != nil {
+				return outputEnd(err)
+			}
+			c.Schedule(m) // an error means the client left: keep reading
+		}
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := readLine(br, max)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return fmt.Errorf("a line over --max-size (%d bytes)", max)
+		}
+		if len(line) > 0 || err == nil {
+			c.Schedule(line)
+		}
+		if err != nil {
+			return outputEnd(err)
+		}
+	}
+}
+
+// outputEnd turns the end of a process's output into nil.
+func outputEnd(err error) error {
+	if err == io.EOF || errors.Is(err, os.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// stop sends every process SIGTERM (SIGKILL exitGrace later) and waits
+// for them to end, at most until ctx ends.
+func (e *execMode) stop(ctx context.Context) {
+	e.mu.Lock()
+	for _, p := range e.procs {
+		p.in.close()
+		p.cancel()
+	}
+	e.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		e.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}

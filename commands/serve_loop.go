@@ -1,0 +1,216 @@
+package commands
+
+import (
+	"context"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/ipcctl/ipcctl/format"
+	"github.com/ipcctl/ipcctl/ipc"
+)
+
+// serveMode is what serve does with clients besides printing their
+// events: nothing in stream mode, a process per client with --exec, a
+// process per message with --handler. Its methods are called from the
+// event goroutine, one at a time, except stop.
+type serveMode interface {
+	connected(c *ipc.Conn)
+	message(c *ipc.Conn, p []byte)
+	disconnected(c *ipc.Conn)
+	// stop ends the mode's processes on shutdown, waiting at most until
+	// ctx ends.
+	stop(ctx context.Context)
+}
+
+// streamMode is serve's default mode: the script reading the events and
+// writing the commands is the service.
+type streamMode struct{}
+
+func (streamMode) connected(*ipc.Conn)       {}
+func (streamMode) message(*ipc.Conn, []byte) {}
+func (streamMode) disconnected(*ipc.Conn)    {}
+func (streamMode) stop(context.Context)      {}
+
+// server is one running serve command.
+type server struct {
+	cfg      serveConfig
+	loop     *ipc.Loop
+	svc      *ipc.Service
+	enc      format.Encoder
+	stderr   *lockedWriter
+	stdin    io.Reader
+	mode     serveMode
+	messages bool         // print message events
+	clients  atomic.Int64 // clients connected now
+	ticks    int64
+	stopping atomic.Bool
+	failed   chan error // a fatal error of the event goroutine
+}
+
+// newServer sets up the service: it listens once newServer returns.
+func newServer(cfg serveConfig, stdin io.Reader) (*server, error) {
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	mode := format.Text
+	if cfg.g.JSON {
+		mode = format.JSON
+	}
+	s := &server{
+		cfg:    cfg,
+		enc:    format.NewEncoder(cfg.g.Stdout, mode),
+		stderr: &lockedWriter{w: cfg.g.Stderr},
+		stdin:  stdin,
+		failed: make(chan error, 1),
+	}
+	switch {
+	case cfg.exec != "":
+		s.mode = newExecMode(s)
+	case cfg.handler != "":
+		s.mode = newHandlerMode(s)
+	default:
+		s.mode = streamMode{}
+		s.messages = true // they are what the script answers
+	}
+	s.messages = s.messages || cfg.g.Verbose
+	s.loop = ipc.NewLoop(ipc.Options{RunDir: cfg.g.RunDir, MaxSize: cfg.maxSize})
+	svc, err := s.loop.Listen(cfg.name, ipc.ServiceOptions{Allow: cfg.allow, MaxClients: cfg.maxClients})
+	if err != nil {
+		s.loop.Close()
+		return nil, err
+	}
+	s.svc = svc
+	return s, nil
+}
+
+// run serves until ctx ends (SIGINT, SIGTERM) or output fails, then shuts
+// down cleanly.
+func (s *server) run(ctx context.Context) error {
+	s.loop.SetTimer(s.cfg.timer)
+	if err := s.emit(listeningRecord(s.svc)); err != nil {
+		s.loop.Close()
+		return err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.events()
+	}()
+	go s.readCommands(s.stdin)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-s.failed:
+	}
+	s.shutdown()
+	<-done
+	if ferr := s.enc.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// events prints the loop's events and hands them to the mode until the
+// loop is closed.
+func (s *server) events() {
+	for {
+		ev, err := s.loop.Wait(context.Background())
+		if err != nil {
+			return
+		}
+		if err := s.handle(ev); err != nil {
+			s.fail(err)
+		}
+		if s.idle() {
+			if err := s.enc.Flush(); err != nil {
+				s.fail(err)
+			}
+		}
+	}
+}
+
+// idle reports whether no event waits, giving the goroutines that deliver
+// events one chance to run first, so that a stream of messages is written
+// in large blocks rather than one write per line.
+func (s *server) idle() bool {
+	if s.loop.Pending() > 0 {
+		return false
+	}
+	runtime.Gosched()
+	return s.loop.Pending() == 0
+}
+
+// handle prints one event and passes it to the mode.
+func (s *server) handle(ev ipc.Event) error {
+	switch ev.Type {
+	case ipc.EventConnection:
+		s.clients.Add(1)
+		s.mode.connected(ev.Conn)
+		return s.write(eventRecord(ev))
+	case ipc.EventMessage:
+		s.mode.message(ev.Conn, ev.Payload)
+		if !s.messages {
+			return nil
+		}
+	case ipc.EventDisconnection:
+		s.clients.Add(-1)
+		s.mode.disconnected(ev.Conn)
+	case ipc.EventSent:
+		if !s.cfg.g.Verbose {
+			return nil
+		}
+	case ipc.EventTimer:
+		s.ticks++
+		return s.write(timerRecord(ev, s.ticks))
+	}
+	return s.write(eventRecord(ev))
+}
+
+// write prints r, leaving it in the buffer.
+func (s *server) write(r *format.Record) error {
+	return s.enc.Write(r)
+}
+
+// emit prints r and flushes, for events that do not come from the loop.
+func (s *server) emit(r *format.Record) error {
+	if err := s.enc.Write(r); err != nil {
+		return err
+	}
+	return s.enc.Flush()
+}
+
+// report prints an error event about client c (nil: none) from outside
+// the event goroutine.
+func (s *server) report(c *ipc.Conn, msg string, fields ...format.Field) {
+	if err := s.emit(errorRecord(c, msg, fields...)); err != nil {
+		s.fail(err)
+	}
+}
+
+// fail ends the service with err (the first one only).
+func (s *server) fail(err error) {
+	select {
+	case s.failed <- err:
+	default:
+	}
+}
+
+// shutdown stops accepting, lets the mode end its processes, flushes what
+// was scheduled (bounded by shutdownWait), and closes the clients.
+func (s *server) shutdown() {
+	s.stopping.Store(true)
+	s.svc.Close() // removes the socket: no new clients
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
+	defer cancel()
+	s.mode.stop(ctx)
+	s.loop.Flush(ctx)
+	s.loop.Close()
+}
+
+// clientID is a client's id as events print it and commands take it.
+func clientID(c *ipc.Conn) string {
+	return strconv.FormatUint(c.ID(), 10)
+}

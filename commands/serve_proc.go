@@ -1,0 +1,96 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+
+	"github.com/ipcctl/ipcctl/format"
+	"github.com/ipcctl/ipcctl/ipc"
+	"golang.org/x/sys/unix"
+)
+
+// shellCommand returns /bin/sh -c line, run for client c, in a process
+// group of its own so that ending it ends what it started too. Cancelling
+// ctx sends the group SIGTERM, and SIGKILL exitGrace later.
+func (s *server) shellCommand(ctx context.Context, line string, c *ipc.Conn, extra ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", line)
+	cmd.Env = append(os.Environ(), s.clientEnv(c)...)
+	cmd.Env = append(cmd.Env, extra...)
+	cmd.Stderr = s.processStderr()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return signalGroup(cmd, syscall.SIGTERM) }
+	cmd.WaitDelay = exitGrace
+	return cmd
+}
+
+// clientEnv describes client c to a process in UCSPI style.
+func (s *server) clientEnv(c *ipc.Conn) []string {
+	p := c.Peer()
+	return []string{
+		"PROTO=IPC",
+		"IPCREMOTEEUID=" + strconv.Itoa(p.UID),
+		"IPCREMOTEEGID=" + strconv.Itoa(p.GID),
+		"IPCREMOTEPID=" + strconv.Itoa(p.PID),
+		"IPCCONNNUM=" + strconv.FormatInt(s.clients.Load(), 10),
+		"IPCSERVICE=" + s.cfg.name,
+		"IPCLOCALPATH=" + s.svc.Path(),
+		"IPCCLIENT=" + clientID(c),
+	}
+}
+
+// processStderr is where processes write their stderr: serve's own stderr
+// file when it has one, so that they write to it directly.
+func (s *server) processStderr() io.Writer {
+	if f, ok := s.cfg.g.Stderr.(*os.File); ok {
+		return f
+	}
+	return s.stderr
+}
+
+// signalGroup sends sig to the process group of a started cmd.
+func signalGroup(cmd *exec.Cmd, sig syscall.Signal) error {
+	if cmd.Process == nil {
+		return nil
+	}
+	err := unix.Kill(-cmd.Process.Pid, sig)
+	if errors.Is(err, unix.ESRCH) {
+		return os.ErrProcessDone
+	}
+	return err
+}
+
+// exitFields describes how a process that failed ended: its exit status,
+// or the signal that killed it. ok is false when err says nothing of an
+// exit (the process could not be started, or its output failed).
+func exitFields(err error) (text string, fields []format.Field, ok bool) {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return "", nil, false
+	}
+	ws, isWS := ee.Sys().(syscall.WaitStatus)
+	switch {
+	case isWS && ws.Signaled():
+		name := unix.SignalName(ws.Signal())
+		return "killed by " + name, []format.Field{{Key: "signal", Value: name}}, true
+	case isWS && ws.Exited():
+		n := ws.ExitStatus()
+		return fmt.Sprintf("exited with status %d", n), []format.Field{{Key: "status", Value: n}}, true
+	}
+	return ee.Error(), nil, true
+}
+
+// processFailure reports a process of client c that failed: what is the
+// kind of process, err what Wait returned.
+func (s *server) processFailure(c *ipc.Conn, what string, err error) {
+	text, fields, ok := exitFields(err)
+	if !ok {
+		text = err.Error()
+	}
+	s.report(c, what+" "+text, fields...)
+}
