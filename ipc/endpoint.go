@@ -196,9 +196,10 @@ func (e Endpoint) listenStream(opts EndpointOptions) (net.Listener, error) {
 	return ln, nil
 }
 
-// Dial connects to the endpoint. A service name goes through Dial, so
-// IPC_NETWORK applies to it; unix:NAME and unix:/PATH are always local. A
-// tcp or tls endpoint with a service path speaks TCPd's handshake first.
+// Dial connects to the endpoint. A service is always the local one:
+// IPC_NETWORK does not apply, so a bridge cannot loop back to itself
+// through a route. A tcp or tls endpoint with a service path speaks TCPd's
+// handshake first.
 func (e Endpoint) Dial(ctx context.Context, opts EndpointOptions) (MessageConn, error) {
 	switch e.Scheme {
 	case "unix":
@@ -229,7 +230,7 @@ func (e Endpoint) dialUnix(ctx context.Context, opts EndpointOptions) (*Conn, er
 	if strings.HasPrefix(e.Name, "/") {
 		return dialPath(ctx, e.Name, e.Name, opts.MaxSize)
 	}
-	return Dial(ctx, e.Name, DialOptions{RunDir: opts.RunDir, MaxSize: opts.MaxSize})
+	return Dial(localOnly(ctx), e.Name, DialOptions{RunDir: opts.RunDir, MaxSize: opts.MaxSize})
 }
 
 // dialStream opens a TCP connection, under TLS for tls.

@@ -59,6 +59,9 @@ func (c *WSConn) read(ctx context.Context) ([]byte, error) {
 
 // readError turns the WebSocket library's errors into the package's.
 func (c *WSConn) readError(err error) error {
+	if errors.Is(err, websocket.ErrMessageTooBig) {
+		return fmt.Errorf("%w: %v", ErrTooLarge, err)
+	}
 	switch websocket.CloseStatus(err) {
 	case websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusNoStatusRcvd:
 		return io.EOF

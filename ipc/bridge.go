@@ -1,0 +1,269 @@
+package ipc
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Bridge is LibIPC's switch as a program: every connection accepted on
+// From is paired with a new connection to To, and messages flow both ways
+// until either side ends, then both are closed. With To nil, From is a
+// TCPd: each client names a local service and is paired with it.
+type Bridge struct {
+	From    Endpoint
+	To      *Endpoint
+	Options EndpointOptions
+	// MaxConns bounds the pairs open at once (0: no bound). Past it, new
+	// clients are not accepted until a pair ends: they wait in the
+	// listening socket's backlog.
+	MaxConns int
+	// Messages reports every message passed on (EventSwitchRx when read
+	// from one side, EventSwitchTx once written to the other).
+	Messages bool
+	// Report, when set, receives the bridge's events one at a time.
+	Report func(BridgeEvent)
+
+	ln     Listener
+	mu     sync.Mutex
+	lastID atomic.Uint64
+	wg     sync.WaitGroup
+}
+
+// BridgeEvent is one thing that happened on a bridge.
+type BridgeEvent struct {
+	// Type is EventConnection (a client was accepted on From),
+	// EventDisconnection (its pair ended), EventError, EventSwitchRx or
+	// EventSwitchTx.
+	Type EventType
+	// Pair numbers the pair from 1; 0 for the listener's own errors.
+	Pair uint64
+	// Peer is the accepted client's address; Cred its credentials when it
+	// is a local process.
+	Peer string
+	Cred *Cred
+	// Target is what the client is paired with: To, or for TCPd the
+	// service named (known from the disconnection on).
+	Target string
+	// Dir is "a>b" for a message from From's side to To's, "b>a" back.
+	Dir string
+	// Payload is the message, for switch events.
+	Payload []byte
+	// Err says what went wrong, for EventError.
+	Err  error
+	Time time.Time
+}
+
+// Listen binds From. It must be called before Serve.
+func (b *Bridge) Listen() error {
+	ln, err := b.From.Listen(b.Options)
+	if err != nil {
+		return err
+	}
+	b.ln = ln
+	return nil
+}
+
+// Addr tells where the bridge listens, as an endpoint string.
+func (b *Bridge) Addr() string { return b.ln.Addr() }
+
+// Serve accepts and pairs clients until ctx ends, then closes the
+// listener (removing a service's socket) and every pair, and returns nil.
+func (b *Bridge) Serve(ctx context.Context) error {
+	defer b.wg.Wait()
+	defer b.ln.Close()
+	stop := context.AfterFunc(ctx, func() { b.ln.Close() })
+	defer stop()
+	var slots chan struct{}
+	if b.MaxConns > 0 {
+		slots = make(chan struct{}, b.MaxConns)
+	}
+	for {
+		if slots != nil {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		start, err := b.accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+				return nil
+			}
+			b.emit(BridgeEvent{Type: EventError, Err: fmt.Errorf("accept on %s: %w", b.Addr(), err)})
+			if !temporary(err) {
+				return err
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if start == nil {
+			if slots != nil {
+				<-slots
+			}
+			continue
+		}
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			start(ctx, b.lastID.Add(1))
+			if slots != nil {
+				<-slots
+			}
+		}()
+	}
+}
+
+// temporary reports whether an accept error may pass (too many files).
+func temporary(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
+
+// accept takes one client and returns what runs its pair.
+func (b *Bridge) accept() (func(context.Context, uint64), error) {
+	if sl, ok := b.ln.(*streamListener); ok {
+		nc, err := sl.acceptStream()
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, id uint64) { b.runStream(ctx, id, sl, nc) }, nil
+	}
+	a, err := b.ln.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, id uint64) {
+		b.connected(id, a)
+		b.pair(ctx, id, a)
+	}, nil
+}
+
+// runStream finishes a TCP or TLS client's set-up, then pairs it.
+func (b *Bridge) runStream(ctx context.Context, id uint64, sl *streamListener, nc net.Conn) {
+	defer context.AfterFunc(ctx, func() { nc.Close() })() // ends a slow handshake
+	b.emit(BridgeEvent{Type: EventConnection, Pair: id, Peer: nc.RemoteAddr().String(), Target: b.target()})
+	if tc, ok := nc.(*tls.Conn); ok {
+		hctx, cancel := context.WithTimeout(ctx, tcpdTimeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			nc.Close()
+			b.end(id, b.target(), fmt.Errorf("TLS handshake with %s: %w", nc.RemoteAddr(), err))
+			return
+		}
+	}
+	if b.To == nil {
+		b.runTCPd(ctx, id, nc)
+		return
+	}
+	b.pair(ctx, id, sl.framing.Wrap(nc, sl.max))
+}
+
+// runTCPd pairs a TCPd client with the local service it names.
+func (b *Bridge) runTCPd(ctx context.Context, id uint64, nc net.Conn) {
+	client, service, name, err := serveTCPd(ctx, nc, b.Options)
+	if err != nil {
+		if name != "" {
+			err = fmt.Errorf("TCPd client %s asked for %q: %w (answered ne)", nc.RemoteAddr(), name, err)
+		}
+		b.end(id, name, err)
+		return
+	}
+	b.relay(ctx, id, client, service, name)
+}
+
+// pair connects a client to To and relays between them.
+func (b *Bridge) pair(ctx context.Context, id uint64, a MessageConn) {
+	to, err := b.To.Dial(ctx, b.Options)
+	if err != nil {
+		a.Close()
+		b.end(id, b.target(), fmt.Errorf("cannot reach %s for pair %d: %w", b.To, id, err))
+		return
+	}
+	b.relay(ctx, id, a, to, b.To.String())
+}
+
+// relay passes messages between the two ends of a pair until it ends.
+func (b *Bridge) relay(ctx context.Context, id uint64, a, to MessageConn, target string) {
+	if b.Messages {
+		a = &tap{MessageConn: a, b: b, id: id, rx: "a>b", tx: "b>a"}
+		to = &tap{MessageConn: to, b: b, id: id, rx: "b>a", tx: "a>b"}
+	}
+	err := Relay(ctx, a, to, nil)
+	if ctx.Err() != nil {
+		err = nil
+	}
+	b.end(id, target, err)
+}
+
+// connected reports a client accepted as a MessageConn.
+func (b *Bridge) connected(id uint64, a MessageConn) {
+	ev := BridgeEvent{Type: EventConnection, Pair: id, Target: b.target()}
+	switch c := a.(type) {
+	case *Conn:
+		cred := c.Peer()
+		ev.Cred = &cred
+		ev.Peer = fmt.Sprintf("pid %d", cred.PID)
+	case *WSConn:
+		ev.Peer = c.remote
+	}
+	b.emit(ev)
+}
+
+// end reports a pair's end: its error, if any, then its disconnection.
+func (b *Bridge) end(id uint64, target string, err error) {
+	if err != nil {
+		b.emit(BridgeEvent{Type: EventError, Pair: id, Target: target, Err: err})
+	}
+	b.emit(BridgeEvent{Type: EventDisconnection, Pair: id, Target: target})
+}
+
+// target is what clients are paired with, as events name it.
+func (b *Bridge) target() string {
+	if b.To == nil {
+		return ""
+	}
+	return b.To.String()
+}
+
+// emit hands an event to Report, one at a time.
+func (b *Bridge) emit(ev BridgeEvent) {
+	if b.Report == nil {
+		return
+	}
+	ev.Time = time.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.Report(ev)
+}
+
+// tap reports the messages that pass through one end of a pair.
+type tap struct {
+	MessageConn
+	b      *Bridge
+	id     uint64
+	rx, tx string // directions of messages read from and written to it
+}
+
+func (t *tap) ReadMessage() ([]byte, error) {
+	p, err := t.MessageConn.ReadMessage()
+	if err == nil {
+		t.b.emit(BridgeEvent{Type: EventSwitchRx, Pair: t.id, Dir: t.rx, Payload: p})
+	}
+	return p, err
+}
+
+func (t *tap) WriteMessage(p []byte) error {
+	err := t.MessageConn.WriteMessage(p)
+	if err == nil {
+		t.b.emit(BridgeEvent{Type: EventSwitchTx, Pair: t.id, Dir: t.tx, Payload: p})
+	}
+	return err
+}
