@@ -142,7 +142,13 @@ func (e *execMode) feed(p *clientProc, stdin io.WriteCloser) {
 // everything is written.
 func (e *execMode) relay(p *clientProc, r *os.File) {
 	done := make(chan error, 1)
-	go func() { done <- e.readOutput(p.conn, r) }()
+	go func() {
+		err := e.readOutput(p.conn, r)
+		if err != nil {
+			p.cancel() // it broke the protocol: end it
+		}
+		done <- err
+	}()
 	werr := p.cmd.Wait()
 	// The process is gone; what it wrote is in the pipe, unless something
 	// it started still holds the pipe open.
@@ -155,6 +161,7 @@ func (e *execMode) relay(p *clientProc, r *os.File) {
 	}
 	r.Close()
 	p.cancel()
+	p.in.close() // ends feed
 	e.mu.Lock()
 	delete(e.procs, p.conn.ID())
 	e.mu.Unlock()

@@ -87,11 +87,11 @@ func (h *handlerMode) run(c *ipc.Conn, p []byte) ([]byte, error) {
 	err := cmd.Run()
 	switch {
 	case out.overflow:
-		return nil, fmt.Errorf("handler wrote a reply over --max-size (%d bytes); killed", h.s.cfg.maxSize)
+		return nil, &endedError{fmt.Sprintf("handler wrote a reply over --max-size (%d bytes); killed", h.s.cfg.maxSize), err}
 	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return nil, fmt.Errorf("handler still running after --handler-timeout %s; killed: %w", h.s.cfg.handlerTimeout, err)
+		return nil, &endedError{fmt.Sprintf("handler still running after --handler-timeout %s; killed", h.s.cfg.handlerTimeout), err}
 	}
-	return out.Bytes(), err
+	return out.buf.Bytes(), err
 }
 
 // answer sends a handler's reply, or reports its failure and disconnects
@@ -133,19 +133,19 @@ func (h *handlerMode) stop(ctx context.Context) {
 // cappedBuffer holds a handler's output up to max bytes. Past it, it calls
 // over (which kills the handler) and drops the rest.
 type cappedBuffer struct {
-	bytes.Buffer
+	buf      bytes.Buffer // not embedded: io.Copy would use its ReadFrom
 	max      int
 	over     func()
 	overflow bool
 }
 
 func (b *cappedBuffer) Write(p []byte) (int, error) {
-	if b.overflow || b.Len()+len(p) > b.max {
+	if b.overflow || b.buf.Len()+len(p) > b.max {
 		if !b.overflow {
 			b.overflow = true
 			b.over()
 		}
 		return len(p), nil
 	}
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
 }

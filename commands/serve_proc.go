@@ -89,8 +89,23 @@ func exitFields(err error) (text string, fields []format.Field, ok bool) {
 // kind of process, err what Wait returned.
 func (s *server) processFailure(c *ipc.Conn, what string, err error) {
 	text, fields, ok := exitFields(err)
-	if !ok {
-		text = err.Error()
+	var ended *endedError
+	switch {
+	case errors.As(err, &ended):
+		text = ended.reason
+	case ok:
+		text = what + " " + text
+	default:
+		text = what + ": " + err.Error()
 	}
-	s.report(c, what+" "+text, fields...)
+	s.report(c, text, fields...)
 }
+
+// endedError is a process that serve ended, and why.
+type endedError struct {
+	reason string
+	err    error // what Wait returned
+}
+
+func (e *endedError) Error() string { return e.reason }
+func (e *endedError) Unwrap() error { return e.err }

@@ -44,13 +44,13 @@ func (s *server) readCommands(r io.Reader) {
 }
 
 // readLine returns the next line of br without its newline. A line over
-// limit bytes is skipped and reported with bufio.ErrBufferFull.
+// limit bytes (its newline not counted) is skipped and reported with
+// bufio.ErrBufferFull.
 func readLine(br *bufio.Reader, limit int) ([]byte, error) {
 	var line []byte
 	for {
 		chunk, err := br.ReadSlice('\n')
-		if len(line)+len(chunk) > limit {
-			line = nil
+		if len(line)+len(bytes.TrimSuffix(chunk, []byte("\n"))) > limit {
 			for errors.Is(err, bufio.ErrBufferFull) {
 				_, err = br.ReadSlice('\n')
 			}
