@@ -9,6 +9,7 @@ import (
 	"log"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strings"
 )
 
@@ -60,7 +61,7 @@ var discardLog = log.New(io.Discard, "", 0)
 // tls://HOST:PORT[/SERVICE] and ws://HOST:PORT[/PATH] or wss://. A "tcp" or
 // "tls" endpoint may end in ?framing=ipc|line|raw|json.
 func ParseEndpoint(s string) (Endpoint, error) {
-	if rest, ok := strings.CutPrefix(s, "unix:"); ok && !strings.HasPrefix(rest, "//") {
+	if rest, ok := strings.CutPrefix(s, "unix:"); ok {
 		return parseUnix(rest)
 	}
 	if !strings.Contains(s, "://") {
@@ -95,7 +96,7 @@ func ParseEndpoint(s string) (Endpoint, error) {
 // parseUnix reads a service name or an absolute socket path.
 func parseUnix(s string) (Endpoint, error) {
 	if strings.HasPrefix(s, "/") {
-		return Endpoint{Scheme: "unix", Name: s}, nil
+		return Endpoint{Scheme: "unix", Name: filepath.Clean(s)}, nil
 	}
 	if err := checkName(s); err != nil {
 		return Endpoint{}, err
@@ -138,14 +139,14 @@ func (e Endpoint) String() string {
 	case "tcp", "tls":
 		s := e.Scheme + "://" + e.Host
 		if e.Path != "" {
-			s += "/" + e.Path
+			s += "/" + url.PathEscape(e.Path)
 		}
 		if e.Framing != nil {
 			s += "?framing=" + e.Framing.String()
 		}
 		return s
 	}
-	return e.Scheme + "://" + e.Host + e.Path
+	return e.Scheme + "://" + e.Host + (&url.URL{Path: e.Path}).EscapedPath()
 }
 
 // framing returns the endpoint's own framing, else the default.

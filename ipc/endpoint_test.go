@@ -153,3 +153,19 @@ func ctxFor(t testing.TB, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+func FuzzParseEndpoint(f *testing.F) {
+	for _, s := range []string{"pong", "unix:/x", "tcp://h:1/p?framing=line", "ws://[::1]:8/a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := ParseEndpoint(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseEndpoint(e.String())
+		if err != nil || again.String() != e.String() {
+			t.Fatalf("%q printed as %q reads back as %q, %v", s, e.String(), again.String(), err)
+		}
+	})
+}

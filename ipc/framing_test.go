@@ -220,3 +220,53 @@ func (c rwc) Write(p []byte) (int, error) {
 	return 0, io.ErrClosedPipe
 }
 func (c rwc) Close() error { return nil }
+
+func FuzzLineReader(f *testing.F) {
+	f.Add([]byte("one\ntwo\r\n\nlast"), 4)
+	f.Add([]byte("\r\r\n\n"), 1)
+	f.Fuzz(func(t *testing.T, in []byte, max int) {
+		max = max%64 + 1
+		if max < 1 {
+			max += 64
+		}
+		lr := NewLineReader(iotest.HalfReader(bytes.NewReader(in)), max)
+		total := 0
+		for {
+			line, err := lr.ReadLine()
+			if err != nil {
+				if err != io.EOF && !errors.Is(err, ErrTooLarge) {
+					t.Fatal(err)
+				}
+				return
+			}
+			if len(line) > max || bytes.IndexByte(line, '\n') >= 0 {
+				t.Fatalf("line %q for a limit of %d", line, max)
+			}
+			if total += len(line) + 1; total > len(in)+1 {
+				t.Fatal("more out than in")
+			}
+		}
+	})
+}
+
+func FuzzJSONReader(f *testing.F) {
+	f.Add([]byte("{\"data\":\"hi\"}\n{\"data_b64\":\"/wA=\"}\n\n"))
+	f.Add([]byte(`{"data":"\u00ff\ud800"}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c := NewJSONConn(rwc{bytes.NewReader(in)}, 32)
+		for {
+			p, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if len(p) > 32 {
+				t.Fatalf("a %d-byte message over the limit", len(p))
+			}
+			// What it reads, it writes back as a line that reads the same.
+			back, err := DecodeJSONMessage(bytes.TrimSuffix(AppendJSONMessage(nil, p), []byte("\n")), 32)
+			if err != nil || !bytes.Equal(back, p) {
+				t.Fatalf("%q does not survive a round trip: %q, %v", p, back, err)
+			}
+		}
+	})
+}

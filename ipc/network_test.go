@@ -125,3 +125,24 @@ func TestNetworkBadVariable(t *testing.T) {
 		t.Fatalf("got %v, want ErrBadData", err)
 	}
 }
+
+func FuzzParseNetwork(f *testing.F) {
+	f.Add("pong tcp://127.0.0.1:9000/pong")
+	f.Add(" a ws://h:1/p ; b unix:/run/x ;")
+	f.Fuzz(func(t *testing.T, s string) {
+		routes, err := ParseNetwork(s)
+		if err != nil {
+			return
+		}
+		for _, r := range routes {
+			if checkName(r.Service) != nil {
+				t.Fatalf("route for an invalid name %q", r.Service)
+			}
+			// A route printed back reads the same.
+			again, err := ParseEndpoint(r.Endpoint.String())
+			if err != nil || again.String() != r.Endpoint.String() {
+				t.Fatalf("%q does not read back: %v", r.Endpoint.String(), err)
+			}
+		}
+	})
+}

@@ -175,3 +175,17 @@ func TestParseTCPdName(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseTCPdName(f *testing.F) {
+	f.Add([]byte("pong"))
+	f.Add([]byte("pong\r\n\x00\x00\x00\x01x"))
+	f.Fuzz(func(t *testing.T, first []byte) {
+		name, rest, err := ParseTCPdName(first)
+		if err != nil {
+			return
+		}
+		if checkName(name) != nil || len(name)+len(rest) > len(first) {
+			t.Fatalf("%q gave name %q and rest %q", first, name, rest)
+		}
+	})
+}
