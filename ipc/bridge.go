@@ -24,6 +24,12 @@ type Bridge struct {
 	// clients are not accepted until a pair ends: they wait in the
 	// listening socket's backlog.
 	MaxConns int
+	// Linger is how long a pair lives on, once one side has ended
+	// cleanly, while the other side still sends: a shell pipe that reaches
+	// its end still gets its replies. The pair ends when the other side
+	// ends too or stays silent for Linger. 0 closes both sides at once,
+	// as Relay does.
+	Linger time.Duration
 	// Messages reports every message passed on (EventSwitchRx when read
 	// from one side, EventSwitchTx once written to the other).
 	Messages bool
@@ -76,10 +82,13 @@ func (b *Bridge) Addr() string { return b.ln.Addr() }
 // Serve accepts and pairs clients until ctx ends, then closes the
 // listener (removing a service's socket) and every pair, and returns nil.
 func (b *Bridge) Serve(ctx context.Context) error {
+	// Once makes the deferred close wait for one the context started,
+	// so that the socket is gone when Serve returns.
+	var once sync.Once
+	closeListener := func() { once.Do(func() { b.ln.Close() }) }
 	defer b.wg.Wait()
-	defer b.ln.Close()
-	stop := context.AfterFunc(ctx, func() { b.ln.Close() })
-	defer stop()
+	defer closeListener()
+	defer context.AfterFunc(ctx, closeListener)()
 	var slots chan struct{}
 	if b.MaxConns > 0 {
 		slots = make(chan struct{}, b.MaxConns)
@@ -196,7 +205,7 @@ func (b *Bridge) relay(ctx context.Context, id uint64, a, to MessageConn, target
 		a = &tap{MessageConn: a, b: b, id: id, rx: "a>b", tx: "b>a"}
 		to = &tap{MessageConn: to, b: b, id: id, rx: "b>a", tx: "a>b"}
 	}
-	err := Relay(ctx, a, to, nil)
+	err := b.passBoth(ctx, a, to)
 	if ctx.Err() != nil {
 		err = nil
 	}

@@ -188,3 +188,26 @@ func TestBridgeBackPressure(t *testing.T) {
 		t.Fatalf("the bridge took %d bytes for a peer that reads nothing", sent)
 	}
 }
+
+// TestBridgeHalfClose ends a client's sending half after its lines, as a
+// shell pipe does: the replies still come back before the pair ends.
+func TestBridgeHalfClose(t *testing.T) {
+	dir := echoService(t, "pong")
+	addr, events := startBridge(t, "tcp://127.0.0.1:0?framing=line", "pong", EndpointOptions{RunDir: dir},
+		func(b *Bridge) { b.Linger = 5 * time.Second })
+	nc, err := net.Dial("tcp", hostport(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.Write([]byte("one\ntwo\n"))
+	nc.(*net.TCPConn).CloseWrite()
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(nc)
+	if err != nil || string(got) != "one\ntwo\n" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	if ev := waitEvent(t, events, EventDisconnection); ev.Err != nil {
+		t.Fatalf("disconnection %+v", ev)
+	}
+}

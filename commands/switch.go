@@ -1,0 +1,198 @@
+package commands
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/ipcctl/ipcctl/format"
+	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/urfave/cli/v2"
+)
+
+const switchDescription = "Relay messages between two endpoints, both ways (LibIPC's switch, TCPd, " +
+	"websocketd). ipcctl listens on A; every connection accepted there is paired with a new " +
+	"connection to B, and messages flow both ways until either side closes, then both are " +
+	"closed. When B cannot be reached, A's connection is closed with an error event; other " +
+	"pairs go on. Each direction passes one message at a time, so a side that reads slowly " +
+	"slows the other down instead of making the switch buffer. When one side ends cleanly (a " +
+	"shell pipe reaching its end), what the other still sends is passed on until it ends too " +
+	"or stays silent for --linger (default 1s; LibIPC peers cannot half-close).\n\n" +
+	"Endpoints:\n\n" +
+	"  NAME, unix:NAME       the service NAME in the run directory. As A, ipcctl becomes the " +
+	"service (with LibIPC's lock file; a stale socket is replaced, a live one refused); as B, " +
+	"it connects to it. IPC_NETWORK does not apply to a switch.\n" +
+	"  unix:/PATH            a Unix socket at an absolute path.\n" +
+	"  tcp://HOST:PORT       TCP. As B, tcp://HOST:PORT/SERVICE first asks a TCPd for SERVICE.\n" +
+	"  tls://HOST:PORT       TLS over TCP. Listening needs --cert and --key; there --ca makes " +
+	"client certificates required and checked against it. Dialing checks the server against " +
+	"--ca (else the system's roots) and presents --cert and --key when given.\n" +
+	"  ws://HOST:PORT/PATH   WebSocket (wss:// for TLS, with the same flags): one WebSocket " +
+	"message per message, text when the payload is valid UTF-8, else binary (--ws-binary: " +
+	"always binary). Browsers from other origins than the server's host are refused unless " +
+	"--origin allows them.\n\n" +
+	"Framing of tcp:// and tls:// sides (--framing, or ?framing= after one endpoint):\n\n" +
+	"  ipc    LibIPC frames, a 4-byte big-endian length then the payload (default).\n" +
+	"  line   one message per line; \"\\n\" or \"\\r\\n\" is removed on the way in and \"\\n\" " +
+	"added on the way out. A line over --max-size ends that pair.\n" +
+	"  raw    each read is a message, messages are written as they are: boundaries are lost.\n" +
+	"  json   one JSON object per line, {\"data\":\"text\"} or {\"data_b64\":\"...\"}, both ways; " +
+	"\"data\" is sent when the payload is valid UTF-8.\n\n" +
+	"TCPd: with A only, tcp://HOST:PORT or tls://HOST:PORT, ipcctl is a TCPd. A client " +
+	"writes the name of a local service as raw bytes in one write (at most 256 bytes; a final " +
+	"newline or NUL is dropped); ipcctl connects to that service and answers the two bytes " +
+	"\"ok\", then LibIPC frames flow both ways. For an unknown service it answers \"ne\" and " +
+	"closes. Clients elsewhere reach it with IPC_NETWORK=\"NAME tcp://HOST:PORT/NAME\".\n\n" +
+	"Events, one per line: listening (where, and to what), connection (pair id, peer), " +
+	"disconnection, error; with --verbose or --format json also switch-rx (a message read from " +
+	"one side) and switch-tx (passed on to the other), with dir=a>b or b>a and size. " +
+	"--max-conns N bounds the pairs open at once: further clients are not accepted (they wait " +
+	"in the socket's backlog) until a pair ends. On SIGINT or SIGTERM every pair is closed, a " +
+	"service's socket removed, and ipcctl exits 0.\n\n" +
+	"  ipcctl switch --framing line tcp://127.0.0.1:7000 pong\n" +
+	"  ipcctl switch ws://0.0.0.0:8080/chat chat\n" +
+	"  ipcctl switch tcp://0.0.0.0:9000            # TCPd\n" +
+	"  ipcctl switch pong tcp://server:9000/pong   # a local stand-in for a remote service"
+
+func switchCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "switch",
+		Usage:       "relay between two endpoints (service, tcp, tls, ws), or be a TCPd",
+		ArgsUsage:   "A [B]",
+		Description: switchDescription,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "framing", Usage: "framing of tcp:// and tls:// sides: `ipc|line|raw|json`", Value: "ipc"},
+			&cli.IntFlag{Name: "max-conns", Usage: "at most `N` pairs at once; others wait (0: no bound)"},
+			&cli.DurationFlag{Name: "linger", Usage: "once one side of a pair ends, pass the other's messages until `DUR` of silence", Value: time.Second},
+			flagMaxSize,
+			&cli.StringFlag{Name: "cert", Usage: "TLS certificate `FILE` (PEM)", TakesFile: true},
+			&cli.StringFlag{Name: "key", Usage: "TLS private key `FILE` (PEM)", TakesFile: true},
+			&cli.StringFlag{Name: "ca", Usage: "trust the CA certificates in `FILE`; when listening, require client certificates", TakesFile: true},
+			&cli.BoolFlag{Name: "ws-binary", Usage: "send every WebSocket message as binary", DisableDefaultText: true},
+			&cli.StringSliceFlag{Name: "origin", Usage: "let web pages from `HOST` pattern open WebSockets (repeatable)"},
+		},
+		Action: runSwitch,
+	}
+}
+
+func runSwitch(c *cli.Context) error {
+	g, err := globalsOf(c)
+	if err != nil {
+		return err
+	}
+	b, err := switchBridge(c, g)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext(c)
+	defer stop()
+	enc := format.NewEncoder(g.Stdout, g.Mode(), format.WithTime(g.JSON))
+	b.Report = func(ev ipc.BridgeEvent) {
+		enc.Write(bridgeRecord(ev))
+		enc.Flush()
+	}
+	if err := b.Listen(); err != nil {
+		return err
+	}
+	enc.Write(switchListening(b))
+	if err := enc.Flush(); err != nil {
+		return err
+	}
+	return b.Serve(ctx)
+}
+
+// switchBridge builds the bridge the command line describes.
+func switchBridge(c *cli.Context, g Globals) (*ipc.Bridge, error) {
+	if err := checkArgs(c, 1, 2); err != nil {
+		return nil, err
+	}
+	opts, err := switchOptions(c, g)
+	if err != nil {
+		return nil, err
+	}
+	from, err := ipc.ParseEndpoint(c.Args().Get(0))
+	if err != nil {
+		return nil, UsageErrorf("%v", err)
+	}
+	b := &ipc.Bridge{
+		From:     from,
+		Options:  opts,
+		MaxConns: c.Int("max-conns"),
+		Linger:   c.Duration("linger"),
+		Messages: g.Verbose || g.JSON,
+	}
+	if c.NArg() == 1 {
+		if from.Scheme != "tcp" && from.Scheme != "tls" {
+			return nil, UsageErrorf("missing endpoint B (only tcp:// and tls:// may stand alone, as a TCPd)")
+		}
+		return b, nil
+	}
+	to, err := ipc.ParseEndpoint(c.Args().Get(1))
+	if err != nil {
+		return nil, UsageErrorf("%v", err)
+	}
+	b.To = &to
+	return b, nil
+}
+
+// switchOptions reads the flags that set up the endpoints.
+func switchOptions(c *cli.Context, g Globals) (ipc.EndpointOptions, error) {
+	framing, err := ipc.ParseFraming(c.String("framing"))
+	if err != nil {
+		return ipc.EndpointOptions{}, UsageErrorf("--framing: %v", err)
+	}
+	max, err := sizeFlag(c, "max-size")
+	if err != nil {
+		return ipc.EndpointOptions{}, err
+	}
+	if c.Int("max-conns") < 0 {
+		return ipc.EndpointOptions{}, UsageErrorf("bad --max-conns %d: want 0 (no bound) or more", c.Int("max-conns"))
+	}
+	return ipc.EndpointOptions{
+		RunDir:  g.RunDir,
+		MaxSize: max,
+		Framing: framing,
+		TLS:     ipc.TLSFiles{Cert: c.String("cert"), Key: c.String("key"), CA: c.String("ca")},
+		WS:      ipc.WSOptions{Binary: c.Bool("ws-binary"), Origins: c.StringSlice("origin")},
+	}, nil
+}
+
+// switchListening announces where the switch listens and what it pairs
+// clients with.
+func switchListening(b *ipc.Bridge) *format.Record {
+	to := "tcpd"
+	if b.To != nil {
+		to = b.To.String()
+	}
+	return &format.Record{Event: "listening", Fields: []format.Field{
+		{Key: "endpoint", Value: b.Addr()},
+		{Key: "to", Value: to},
+	}}
+}
+
+// bridgeRecord converts a bridge event into the record switch prints.
+func bridgeRecord(ev ipc.BridgeEvent) *format.Record {
+	r := &format.Record{Event: ev.Type.String(), Time: ev.Time}
+	if ev.Pair != 0 {
+		r.Client = strconv.FormatUint(ev.Pair, 10)
+	}
+	if ev.Cred != nil {
+		r.Peer = &format.Peer{PID: ev.Cred.PID, UID: ev.Cred.UID, GID: ev.Cred.GID}
+	}
+	add := func(k string, v any) { r.Fields = append(r.Fields, format.Field{Key: k, Value: v}) }
+	switch ev.Type {
+	case ipc.EventSwitchRx, ipc.EventSwitchTx:
+		add("dir", ev.Dir)
+		add("size", len(ev.Payload))
+	case ipc.EventConnection:
+		if ev.Cred == nil && ev.Peer != "" {
+			add("peer", ev.Peer)
+		}
+	}
+	if ev.Target != "" {
+		add("to", ev.Target)
+	}
+	if ev.Err != nil {
+		add("error", ev.Err.Error())
+	}
+	return r
+}
