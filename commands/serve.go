@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/ipcctl/ipcctl/ipc"
@@ -215,9 +214,4 @@ func allowList(users, groups []string) (*ipc.Allow, error) {
 		a.GIDs = append(a.GIDs, gid)
 	}
 	return a, nil
-}
-
-// describeExit says how a process ended, for error events.
-func describeExit(what string, err error) string {
-	return fmt.Sprintf("%s %v", what, err)
 }
