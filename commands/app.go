@@ -26,6 +26,7 @@ var commandList = []func() *cli.Command{
 	sendCommand,
 	listenCommand,
 	connectCommand,
+	switchCommand,
 	timerCommand,
 	completionCommand,
 }
