@@ -46,17 +46,18 @@ func NewApp(version string) *cli.App {
 			"a payload that starts with \"-\" can be sent.",
 		// --version is one of our own flags: cli's version flag would take
 		// -v, which is --verbose here.
-		HideVersion:          true,
-		Flags:                globalFlags(),
-		Before:               checkGlobals,
-		Action:               rootAction,
-		OnUsageError:         onUsageError,
-		ExitErrHandler:       func(*cli.Context, error) {},
-		EnableBashCompletion: false,
+		HideVersion:    true,
+		Flags:          globalFlags(),
+		Before:         checkGlobals,
+		Action:         rootAction,
+		OnUsageError:   onUsageError,
+		ExitErrHandler: func(*cli.Context, error) {},
 	}
 	for _, newCommand := range commandList {
 		cmd := newCommand()
-		cmd.OnUsageError = onUsageError
+		if cmd.OnUsageError == nil {
+			cmd.OnUsageError = onUsageError
+		}
 		// "ipcctl send help" sends to the service named help.
 		cmd.HideHelpCommand = true
 		app.Commands = append(app.Commands, cmd)

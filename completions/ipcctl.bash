@@ -49,7 +49,7 @@ _ipcctl() {
                 ((i += 2))
             else
                 case $w in
-                    --rundir|--format|--color|--count|--timeout|--wait-service|--max-size|--linger|-n) skip=1 ;;
+                    --rundir|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--exec|--handler|--max-procs|--handler-timeout|--count|--timeout|--wait-service|--linger|--framing|--max-conns|--cert|--key|--ca|--origin|-n) skip=1 ;;
                 esac
             fi
             continue
@@ -65,20 +65,36 @@ _ipcctl() {
         --rundir) _ipcctl_files; return ;;
         --format) COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
         --color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
+        --timer) return ;;
+        --allow-uid) return ;;
+        --allow-gid) return ;;
+        --max-clients) return ;;
+        --max-size) return ;;
+        --exec) return ;;
+        --handler) return ;;
+        --max-procs) return ;;
+        --handler-timeout) return ;;
         --count) return ;;
         --timeout) return ;;
         --wait-service) return ;;
-        --max-size) return ;;
         --linger) return ;;
+        --framing) COMPREPLY=($(compgen -W 'ipc line raw json' -- "$cur")); return ;;
+        --max-conns) return ;;
+        --cert) _ipcctl_files; return ;;
+        --key) _ipcctl_files; return ;;
+        --ca) _ipcctl_files; return ;;
+        --origin) return ;;
         -n|--count) return ;;
     esac
 
     if [[ -z $ended && $cur == -* ]]; then
         case $cmd in
             '') w='--rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            serve) w='--timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout --raw --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             send) w='-w --wait --count --timeout --raw --wait-service --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             listen) w='--count --timeout --raw --wait-service --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             connect) w='--linger --wait-service --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            switch) w='--framing --max-conns --linger --max-size --cert --key --ca --ws-binary --origin --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             timer) w='-n --count --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             completion) w='--rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
         esac
@@ -86,11 +102,16 @@ _ipcctl() {
         return
     fi
     if [[ -z $cmd ]]; then
-        COMPREPLY=($(compgen -W 'send listen connect timer completion help' -- "$cur"))
+        COMPREPLY=($(compgen -W 'serve send listen connect switch timer completion help' -- "$cur"))
         return
     fi
     case $cmd in
-        help) [[ $n == 0 ]] && COMPREPLY=($(compgen -W 'send listen connect timer completion help' -- "$cur")) ;;
+        help) [[ $n == 0 ]] && COMPREPLY=($(compgen -W 'serve send listen connect switch timer completion help' -- "$cur")) ;;
+        serve)
+            case $n in
+                0) _ipcctl_services ;;
+            esac
+            ;;
         send)
             case $n in
                 0) _ipcctl_services ;;
@@ -105,6 +126,12 @@ _ipcctl() {
         connect)
             case $n in
                 0) _ipcctl_services ;;
+            esac
+            ;;
+        switch)
+            case $n in
+                0) _ipcctl_services ;;
+                1) _ipcctl_services ;;
             esac
             ;;
         completion)

@@ -18,7 +18,7 @@ function __ipcctl_args
             switch $t
                 case --
                     set ended 1
-                case --rundir --format --color --count --timeout --wait-service --max-size --linger -n
+                case --rundir --format --color --timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout --count --timeout --wait-service --linger --framing --max-conns --cert --key --ca --origin -n
                     set skip 1
             end
             continue
@@ -80,13 +80,26 @@ complete -c ipcctl -s q -l quiet -d 'print only data and errors'
 complete -c ipcctl -s v -l verbose -d 'print progress notes on stderr'
 complete -c ipcctl -l version -d 'print the version and exit'
 complete -c ipcctl -s h -l help -d 'show help'
+complete -c ipcctl -n __ipcctl_no_command -a serve -d 'become a service: print its events, or run a command per client or per message'
 complete -c ipcctl -n __ipcctl_no_command -a send -d 'send messages to a service, and optionally wait for replies'
 complete -c ipcctl -n __ipcctl_no_command -a listen -d 'print every message a service sends (subscriber)'
 complete -c ipcctl -n __ipcctl_no_command -a connect -d 'talk to a service: stdin lines out, messages in'
+complete -c ipcctl -n __ipcctl_no_command -a switch -d 'relay between two endpoints (service, tcp, tls, ws), or be a TCPd'
 complete -c ipcctl -n __ipcctl_no_command -a timer -d 'print a timer event every DUR'
 complete -c ipcctl -n __ipcctl_no_command -a completion -d 'print a shell completion script'
 complete -c ipcctl -n __ipcctl_no_command -a help -d 'show the help of a command'
-complete -c ipcctl -n '__ipcctl_at help 0' -a 'send listen connect timer completion help'
+complete -c ipcctl -n '__ipcctl_at help 0' -a 'serve send listen connect switch timer completion help'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l timer -x -d 'print a timer event every DUR'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l allow-uid -x -d 'accept only clients of user U (name or number; repeatable)'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l allow-gid -x -d 'accept only clients of group G (name or number; repeatable)'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l max-clients -x -d 'refuse clients past N connected at once'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l exec -x -d 'run CMD (with /bin/sh -c) for each client, its stdin and stdout bound to the client'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l handler -x -d 'run CMD (with /bin/sh -c) for each message, its stdout the reply'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l max-procs -x -d 'run at most N handlers (or --exec processes) at once'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l handler-timeout -x -d 'kill a handler still running after DUR (0: never)'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l raw -d 'with --exec, exchange LibIPC frames instead of lines with the process'
+complete -c ipcctl -n '__ipcctl_at serve 0' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_cmd send' -s w -l wait -d 'wait for replies and print them'
 complete -c ipcctl -n '__ipcctl_cmd send' -l count -x -d 'with --wait, the number of replies to wait for (default: one per message)'
 complete -c ipcctl -n '__ipcctl_cmd send' -l timeout -x -d 'with --wait, give up after DUR (exit 124)'
@@ -104,5 +117,16 @@ complete -c ipcctl -n '__ipcctl_cmd connect' -l linger -x -d 'after stdin ends, 
 complete -c ipcctl -n '__ipcctl_cmd connect' -l wait-service -x -d 'wait up to DUR for the service to appear instead of failing at once'
 complete -c ipcctl -n '__ipcctl_cmd connect' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
 complete -c ipcctl -n '__ipcctl_at connect 0' -x -a '(__ipcctl_services)'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l framing -x -a 'ipc line raw json' -d 'framing of tcp:// and tls:// sides: ipc|line|raw|json'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l max-conns -x -d 'at most N pairs at once; others wait (0: no bound)'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l linger -x -d 'once one side of a pair ends, pass the other\'s messages until DUR of silence'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l cert -r -F -d 'TLS certificate FILE (PEM)'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l key -r -F -d 'TLS private key FILE (PEM)'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l ca -r -F -d 'trust the CA certificates in FILE; when listening, require client certificates'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l ws-binary -d 'send every WebSocket message as binary'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l origin -x -d 'let web pages from HOST pattern open WebSockets (repeatable)'
+complete -c ipcctl -n '__ipcctl_at switch 0' -x -a '(__ipcctl_services)'
+complete -c ipcctl -n '__ipcctl_at switch 1' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_cmd timer' -s n -l count -x -d 'exit after N events (0: never)'
 complete -c ipcctl -n '__ipcctl_at completion 0' -x -a 'bash zsh fish'
