@@ -51,12 +51,15 @@ type Conn struct {
 	qmu      sync.Mutex
 	qcond    *sync.Cond
 	queue    []pending
+	sent     []pending // written, their sent events not yet delivered
 	qbytes   int
 	qmax     int
 	overflow Overflow
 	flushing bool
 
 	data      atomic.Value
+	heard     atomic.Bool           // a message was received
+	failure   atomic.Pointer[error] // why the engine closed it
 	closed    atomic.Bool
 	closeOnce sync.Once
 	gone      chan struct{} // closed when the Conn is closed
@@ -120,6 +123,7 @@ func (c *Conn) ReadMessage() ([]byte, error) {
 	if err != nil {
 		return nil, c.readError(err)
 	}
+	c.heard.Store(true)
 	return p, nil
 }
 
@@ -132,6 +136,10 @@ func (c *Conn) readError(err error) error {
 		return ErrClosed
 	case err == io.ErrUnexpectedEOF:
 		return fmt.Errorf("%w: connection closed in the middle of a frame", ErrBadData)
+	case errors.Is(err, syscall.ECONNRESET) && !c.heard.Load():
+		// A service resets a peer it refuses by closing without reading
+		// (see refuse); before any answer, that is what a reset means.
+		return fmt.Errorf("%w: the service closed the connection unread: refused by its UID/GID check", ErrPermission)
 	case errors.Is(err, syscall.ECONNRESET):
 		return fmt.Errorf("%w: connection reset by the service", ErrRefused)
 	case errors.Is(err, syscall.EPIPE):
@@ -198,31 +206,34 @@ func (c *Conn) Schedule(p []byte) error {
 	return nil
 }
 
-// flush writes the queue until it is empty, many frames per system call.
+// flush writes the queue until it is empty, many frames per system call,
+// and hands the loop the sent events of what was written. The events are
+// delivered without holding wmu, so that Write, called where Wait is,
+// never waits for Wait.
 func (c *Conn) flush() {
 	for {
 		c.wmu.Lock()
-		batch := c.takeQueue()
-		if len(batch) == 0 {
-			c.qmu.Lock()
-			done := len(c.queue) == 0
-			if done {
-				c.flushing = false
-			}
-			c.qmu.Unlock()
-			c.wmu.Unlock()
-			if done {
-				return
-			}
-			continue
+		var err error
+		if batch := c.takeQueue(); len(batch) > 0 {
+			err = c.writeBatch(batch)
 		}
-		err := c.writeBatch(batch)
 		c.wmu.Unlock()
+		c.qmu.Lock()
+		sent := c.sent
+		c.sent = nil
+		done := err != nil || len(sent) == 0 && len(c.queue) == 0
+		if done {
+			c.flushing = false
+		}
+		c.qmu.Unlock()
 		if err != nil {
 			c.fail(err)
-			c.qmu.Lock()
-			c.flushing = false
-			c.qmu.Unlock()
+			return
+		}
+		for _, p := range sent {
+			c.loop.deliver(Event{Type: EventSent, Conn: c, Payload: p.frame[HeaderSize:]})
+		}
+		if done {
 			return
 		}
 	}
@@ -238,8 +249,9 @@ func (c *Conn) takeQueue() []pending {
 	return batch
 }
 
-// writeBatch writes frames with one writev where it can and reports the
-// scheduled ones as sent. The caller holds wmu.
+// writeBatch writes frames with one writev where it can and passes the
+// scheduled ones on to flush, which reports them as sent. The caller holds
+// wmu.
 func (c *Conn) writeBatch(batch []pending) error {
 	bufs := make(net.Buffers, len(batch))
 	for i, p := range batch {
@@ -251,21 +263,31 @@ func (c *Conn) writeBatch(batch []pending) error {
 		}
 		return err
 	}
-	if c.loop != nil {
-		for _, p := range batch {
-			if p.reported {
-				c.loop.deliver(Event{Type: EventSent, Conn: c, Payload: p.frame[HeaderSize:]})
-			}
+	if c.loop == nil {
+		return nil
+	}
+	c.qmu.Lock()
+	for _, p := range batch {
+		if p.reported {
+			c.sent = append(c.sent, p)
 		}
+	}
+	start := len(c.sent) > 0 && !c.flushing
+	if start {
+		c.flushing = true
+	}
+	c.qmu.Unlock()
+	if start {
+		go c.flush()
 	}
 	return nil
 }
 
-// fail reports err on the connection's loop (if any) and closes it.
+// fail closes the connection because of err. The loop's reader of the
+// connection (if any) reports err before the disconnection: delivering
+// it here could block the goroutine that calls Wait.
 func (c *Conn) fail(err error) {
-	if c.loop != nil && !c.closed.Load() {
-		c.loop.deliver(Event{Type: EventError, Conn: c, Err: err})
-	}
+	c.failure.CompareAndSwap(nil, &err)
 	c.Close()
 }
 

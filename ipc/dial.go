@@ -40,7 +40,7 @@ func Dial(ctx context.Context, name string, opts DialOptions) (*Conn, error) {
 	defer cancel()
 	for delay := time.Millisecond; ; delay = min(delay*2, 100*time.Millisecond) {
 		c, err := dialPath(ctx, name, path, opts.MaxSize)
-		if err == nil || !(errors.Is(err, ErrNoService) || errors.Is(err, ErrRefused)) {
+		if err == nil || !(errors.Is(err, ErrNoService) || errors.Is(err, ErrRefused) || cutShort(ctx, err)) {
 			return c, err
 		}
 		select {
@@ -52,6 +52,14 @@ func Dial(ctx context.Context, name string, opts DialOptions) (*Conn, error) {
 		case <-time.After(delay):
 		}
 	}
+}
+
+// cutShort reports whether a dial failed because ctx ended or its
+// deadline passed (the dialer may notice the deadline before ctx does), so
+// that Dial reports ErrTimeout rather than an i/o error.
+func cutShort(ctx context.Context, err error) bool {
+	var ne net.Error
+	return ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout()
 }
 
 // dialPath connects to the socket at path and names errors by the service.

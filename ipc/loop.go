@@ -156,6 +156,9 @@ func (l *Loop) read(c *Conn, s *Service) {
 	for {
 		p, err := c.ReadMessage()
 		if err != nil {
+			if f := c.failure.Load(); f != nil {
+				err = *f // closed by the engine: say why
+			}
 			if err != io.EOF && !errors.Is(err, ErrClosed) {
 				cause = err
 				l.deliver(Event{Type: EventError, Conn: c, Service: s, Err: err})

@@ -149,7 +149,7 @@ func (s *Service) accept() {
 		c := NewConn(uc, l.opts.MaxSize)
 		c.service = s
 		if err := s.admit(c); err != nil {
-			go refuse(c)
+			go refuse(c, errors.Is(err, ErrPermission))
 			l.deliver(Event{Type: EventError, Conn: c, Service: s, Err: err})
 			continue
 		}
@@ -182,22 +182,37 @@ func (s *Service) admit(c *Conn) error {
 }
 
 // refuse closes a refused peer. It waits (briefly) for the peer's first
-// bytes and closes without reading them, so that the kernel resets the
-// connection and the peer learns it was refused instead of seeing a quiet
-// end of stream.
-func refuse(c *Conn) {
+// bytes. A peer refused by the allow list (reset) is closed without reading
+// them, so that the kernel resets the connection and the peer learns it was
+// denied (a Conn reports ErrPermission) instead of seeing a quiet end of
+// stream. A peer over the client bound gets that quiet end of stream: its
+// bytes are read first, so that it is not mistaken for a denied one.
+func refuse(c *Conn, reset bool) {
 	c.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
 	if raw, err := c.nc.(*net.UnixConn).SyscallConn(); err == nil {
 		first := true
-		raw.Read(func(uintptr) bool {
+		raw.Read(func(fd uintptr) bool {
 			if first {
 				first = false
-				return false // wait until readable, read nothing
+				return false // wait until readable
+			}
+			if !reset {
+				drain(int(fd))
 			}
 			return true
 		})
 	}
 	c.Close()
+}
+
+// drain reads and drops what can be read from fd without blocking.
+func drain(fd int) {
+	buf := make([]byte, 4096)
+	for {
+		if n, err := unix.Read(fd, buf); n <= 0 || err != nil {
+			return
+		}
+	}
 }
 
 // Close stops accepting, removes the socket (if it is still this
