@@ -27,7 +27,10 @@ var manExamples = []struct{ command, text, lines string }{
 	{"send", "Send a message and print the reply:", "ipcctl send --wait pong hello"},
 	{"send", "Send a payload that starts with a dash:", "ipcctl send pong -- --not-a-flag"},
 	{"listen", "Print every message a service sends, ten at most:", "ipcctl listen --count 10 news"},
-	{"switch", "Make the local service pong reachable over TCP:", "ipcctl switch pong tcp://0.0.0.0:9000"},
+	{"switch", "Make the local service pong reachable over TCP, one connection to pong per TCP client:",
+		"ipcctl switch tcp://0.0.0.0:9000 pong"},
+	{"switch", "Be a TCPd for every local service, and reach pong from another machine:",
+		"ipcctl switch tcp://0.0.0.0:9000\nIPC_NETWORK='pong tcp://server:9000/pong' ipcctl send --wait pong hello"},
 	{"dump", "List the services of the run directory:", "ipcctl dump"},
 	{"completion", "Enable completion in the current bash:", "source <(ipcctl completion bash)"},
 }
