@@ -47,7 +47,7 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"path, printed once clients can connect: a script waits for that line to know the service is " +
 	"ready. The other events are \"connection\" (client id, then the peer's pid, uid and gid), " +
 	"\"message\" (client id and payload), \"disconnection\", \"error\" (client id when one is " +
-	"concerned, and the error text), \"timer\" (with --timer) and, with --verbose, \"sent\" for " +
+	"concerned, and the error text), \"timer\" (with --timer, numbered from 1) and, with --verbose, \"sent\" for " +
 	"each message written to a client. In text, fields are tab-separated and payloads escaped " +
 	"(\\n, \\t, \\r, \\\\, \\xNN) so that each event is one line; --format json prints one object " +
 	"per event. Output is flushed whenever no more events are waiting, so a reader at the other end " +
@@ -71,9 +71,8 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"process's stderr is serve's stderr. When the client leaves, the process's stdin is closed; " +
 	"a process still running 3 seconds later is sent SIGTERM, then SIGKILL. When the process " +
 	"exits, what it wrote is sent, then the client is disconnected; an exit with a status other " +
-	"than 0 is reported as an error event. --max-procs bounds the clients too, since each has a " +
-	"process. Connection, disconnection, error and timer events are printed; messages and sent " +
-	"messages only with --verbose.\n\n" +
+	"than 0 is reported as an error event. --max-procs, when given, bounds the clients too, since " +
+	"each has a process.\n\n" +
 	"With --handler CMD, each message runs /bin/sh -c CMD once, with the message's exact bytes on " +
 	"its stdin. What it writes to stdout, byte for byte, is sent back to the client as one " +
 	"message; a handler that writes nothing sends no reply, so a handler can also just act on " +
@@ -86,6 +85,8 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"replies to its earlier messages are written. A client waiting for the reply (\"ipcctl send " +
 	"--wait\") thus sees the end of the connection and fails at once instead of waiting for its " +
 	"timeout. The messages the client sent before leaving are still handled.\n\n" +
+	"With --exec and --handler, serve still prints the connection, disconnection, error and timer " +
+	"events; message and sent events only with --verbose.\n\n" +
 	"The processes of --exec and --handler get serve's environment plus, in UCSPI style: PROTO=IPC, " +
 	"IPCREMOTEEUID, IPCREMOTEEGID and IPCREMOTEPID (the client's uid, gid and pid), IPCCONNNUM " +
 	"(the number of clients connected, this one included), IPCSERVICE (NAME), IPCLOCALPATH (the " +
@@ -96,9 +97,9 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"event; the refused client fails with exit 77. --max-clients refuses clients past N at once, " +
 	"and --max-size (default 1MiB; suffixes K, KiB, M, MiB) the frames over it: such a client gets " +
 	"an error event and is disconnected, and the others keep working.\n\n" +
-	"On SIGINT or SIGTERM, serve stops accepting clients, sends --exec processes SIGTERM, waits up " +
-	"to 2 seconds for what it already accepted to send to be written, closes the clients, removes " +
-	"its socket and exits 0. A second serve of a NAME that is live fails with \"already running\" " +
+	"On SIGINT or SIGTERM, serve stops accepting clients, sends --exec processes SIGTERM (running " +
+	"handlers get 2 seconds to finish first), waits up to 2 seconds for what it already accepted " +
+	"to send to be written, closes the clients, removes its socket and exits 0. A second serve of a NAME that is live fails with \"already running\" " +
 	"(exit 1) and leaves it alone; a stale socket is replaced."
 
 // serveConfig is the serve command line, checked.
