@@ -56,19 +56,29 @@ func (l *Loop) AddExternal(fd int) (*External, error) {
 
 // waitReadable blocks until the fd behind raw can be read without
 // blocking, reading nothing. It reports false when the fd can no longer be
-// watched.
+// watched. The runtime's poller only reports new data (edge-triggered), so
+// readiness is checked with poll(2) first: an fd the caller left unread,
+// or read only in part, is reported again, as LibIPC's poll loop does.
 func waitReadable(raw interface {
 	Read(func(uintptr) bool) error
 }) bool {
-	first := true
-	err := raw.Read(func(uintptr) bool {
-		if first {
-			first = false
-			return false
-		}
-		return true
+	err := raw.Read(func(fd uintptr) bool {
+		return readable(int(fd)) // false: wait for new data, then ask again
 	})
 	return err == nil
+}
+
+// readable reports whether fd has something to read (data, end of file or
+// an error) right now.
+func readable(fd int) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(pfd, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		return err != nil || n > 0 // on error, let the caller find out
+	}
 }
 
 // rearmExternals lets the external handed out by the last Wait be
