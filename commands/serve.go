@@ -62,7 +62,9 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"sent; \"send ID\" alone sends an empty message. A bad command is reported on stderr as " +
 	"\"ipcctl: error: stdin line N: ...\" and the service goes on. The end of stdin only means no " +
 	"more commands: the service keeps running, so \"ipcctl serve NAME </dev/null &\" works. " +
-	"Commands are read in the other modes too.\n\n" +
+	"Commands are read in the other modes too, but not from a terminal when serve runs in the " +
+	"background (\"ipcctl serve NAME &\" typed in an interactive shell), where reading would " +
+	"stop it.\n\n" +
 	"With --exec CMD, each client gets its own process, run with /bin/sh -c CMD. Each message " +
 	"from the client is written to the process's stdin followed by a newline, and each line the " +
 	"process writes to stdout (without its newline) is sent back to the client. A message holding " +

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 
 	"github.com/ipcctl/ipcctl/format"
 	"github.com/ipcctl/ipcctl/ipc"
+	"golang.org/x/sys/unix"
 )
 
 // commandHelp ends the message about a bad stdin command.
@@ -20,6 +22,9 @@ const commandHelp = "want: send ID PAYLOAD, broadcast PAYLOAD or close ID"
 // A bad command is reported on stderr and the next line is read: the
 // service never stops because of its stdin.
 func (s *server) readCommands(r io.Reader) {
+	if backgroundTTY(r) {
+		return
+	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	// An escaped payload takes at most 4 bytes per byte.
 	limit := 4*s.cfg.maxSize + 64
@@ -41,6 +46,18 @@ func (s *server) readCommands(r io.Reader) {
 			return // no more commands; the service goes on
 		}
 	}
+}
+
+// backgroundTTY reports whether r is a terminal of which this process is
+// not in the foreground: reading it would stop the process (SIGTTIN), as
+// "ipcctl serve NAME &" typed in an interactive shell would be.
+func backgroundTTY(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	pgrp, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCGPGRP)
+	return err == nil && pgrp != unix.Getpgrp()
 }
 
 // readLine returns the next line of br without its newline. A line over
