@@ -241,3 +241,63 @@ func TestWriteFrame(t *testing.T) {
 		t.Fatalf("got %q, want %q", b.String(), want)
 	}
 }
+
+// chunkReader returns its data in reads whose sizes come from sizes, in
+// turn (a size of 0 counts as 1), to try every way a stream may be split.
+type chunkReader struct {
+	data  []byte
+	sizes []byte
+	i     int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := 1
+	if len(r.sizes) > 0 {
+		n = max(int(r.sizes[r.i%len(r.sizes)]), 1)
+		r.i++
+	}
+	n = min(n, len(p), len(r.data))
+	copy(p, r.data[:n])
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// FuzzFrameReader feeds any bytes, split any way, to a FrameReader with a
+// small limit. It must not panic nor return a payload over the limit, and
+// the frames it returns, encoded again, must be a prefix of its input.
+func FuzzFrameReader(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0}, []byte{1})
+	f.Add(append(AppendFrame(nil, []byte("a")), AppendFrame(nil, []byte("bc"))...), []byte{3, 1, 7})
+	f.Add([]byte{0, 0, 1, 0, 'x'}, []byte{2})
+	f.Add([]byte{0, 0}, []byte{})
+	const limit = 64
+	f.Fuzz(func(t *testing.T, data, sizes []byte) {
+		fr := NewFrameReader(&chunkReader{data: data, sizes: sizes}, limit)
+		var again []byte
+		for {
+			p, err := fr.ReadFrame()
+			if err != nil {
+				switch {
+				case err == io.EOF:
+					if !bytes.Equal(again, data) {
+						t.Fatalf("clean end after %d of %d bytes", len(again), len(data))
+					}
+				case err == io.ErrUnexpectedEOF, errors.Is(err, ErrTooLarge):
+				default:
+					t.Fatalf("unexpected error %v", err)
+				}
+				break
+			}
+			if len(p) > limit {
+				t.Fatalf("a payload of %d bytes passed a limit of %d", len(p), limit)
+			}
+			again = AppendFrame(again, p)
+			if !bytes.HasPrefix(data, again) {
+				t.Fatalf("frames read are not what was sent: %x is not a prefix of %x", again, data)
+			}
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -54,6 +55,12 @@ func TestHelperProcess(t *testing.T) {
 		t.Skip("only run as a peer process")
 	}
 	args := strings.Fields(spec)
+	if args[0] != "listen" {
+		go func() { // the end of stdin means the test is over
+			io.Copy(io.Discard, os.Stdin)
+			os.Exit(0)
+		}()
+	}
 	var err error
 	switch args[0] {
 	case "listen": // listen DIR NAME: print won or lost, hold until stdin ends
