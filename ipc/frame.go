@@ -4,6 +4,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // HeaderSize is the size of a frame's length prefix.
@@ -23,9 +27,10 @@ const readChunk = 16 << 10
 type FrameReader struct {
 	r   io.Reader
 	max int
-	buf []byte // allocated on first read, so an idle reader costs nothing
-	off int    // start of unparsed bytes in buf
-	end int    // end of valid bytes in buf
+	raw syscall.RawConn // set when r is a socket: see readSome
+	buf []byte          // nil while nothing is buffered on a socket
+	off int             // start of unparsed bytes in buf
+	end int             // end of valid bytes in buf
 }
 
 // NewFrameReader returns a reader of frames from r that refuses payloads
@@ -34,7 +39,13 @@ func NewFrameReader(r io.Reader, max int) *FrameReader {
 	if max <= 0 {
 		max = DefaultMaxSize
 	}
-	return &FrameReader{r: r, max: max}
+	fr := &FrameReader{r: r, max: max}
+	if sc, ok := r.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			fr.raw = raw
+		}
+	}
+	return fr
 }
 
 // Max returns the reader's payload limit.
@@ -85,20 +96,24 @@ func unexpected(err error) error {
 }
 
 // fill makes at least n unparsed bytes available in the buffer, n being
-// no more than len(fr.buf).
+// no more than readChunk.
 func (fr *FrameReader) fill(n int) error {
-	if fr.buf == nil {
-		fr.buf = make([]byte, readChunk)
-	}
 	if fr.end-fr.off >= n {
 		return nil
 	}
-	if fr.off > 0 {
+	if fr.off == fr.end {
+		fr.off, fr.end = 0, 0
+		if fr.raw != nil && fr.buf != nil {
+			// Nothing waits: hold no buffer while the peer is quiet.
+			putChunk(fr.buf)
+			fr.buf = nil
+		}
+	} else if fr.off > 0 {
 		fr.end = copy(fr.buf, fr.buf[fr.off:fr.end])
 		fr.off = 0
 	}
 	for fr.end < n {
-		m, err := fr.r.Read(fr.buf[fr.end:])
+		m, err := fr.readSome()
 		fr.end += m
 		if err != nil {
 			if fr.end >= n {
@@ -112,6 +127,55 @@ func (fr *FrameReader) fill(n int) error {
 	}
 	return nil
 }
+
+// readSome reads what is there into the buffer, after fr.end. On a
+// socket it waits for data before taking a buffer from the pool, so that
+// an idle connection costs no buffer at all.
+func (fr *FrameReader) readSome() (int, error) {
+	if fr.raw == nil {
+		if fr.buf == nil {
+			fr.buf = make([]byte, readChunk)
+		}
+		return fr.r.Read(fr.buf[fr.end:])
+	}
+	var m int
+	var rerr error
+	err := fr.raw.Read(func(fd uintptr) bool {
+		if fr.buf == nil {
+			fr.buf = getChunk()
+		}
+		for {
+			m, rerr = unix.Read(int(fd), fr.buf[fr.end:])
+			if rerr != unix.EINTR {
+				break
+			}
+		}
+		if rerr == unix.EAGAIN {
+			if fr.end == 0 {
+				putChunk(fr.buf)
+				fr.buf = nil
+			}
+			return false // wait until readable
+		}
+		return true
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case rerr != nil:
+		return 0, rerr
+	case m == 0:
+		return 0, io.EOF
+	}
+	return m, nil
+}
+
+// chunks recycles read buffers between connections.
+var chunks = sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}
+
+func getChunk() []byte { return *(chunks.Get().(*[]byte)) }
+
+func putChunk(b []byte) { chunks.Put(&b) }
 
 // AppendFrame appends payload to dst as one frame.
 func AppendFrame(dst, payload []byte) []byte {

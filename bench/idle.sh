@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# bench/idle.sh connects N clients (default 10 000) at once to one
+# `ipcctl serve`, each sending one message and then staying idle, and
+# prints the service's resident memory per client, against the same
+# service with no client (measured in the same run). The bar: all accepted,
+# at most 20 KiB per idle client.
+set -euo pipefail
+n=${1:-10000}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d /tmp/ibench.XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+export IPC_RUNDIR=$work/run
+ulimit -n $((n + 1000))
+(cd "$here/.." && go build -o "$work/ipcctl" . && go build -o "$work/idleclients" ./bench/idleclients)
+
+"$work/ipcctl" serve idle > "$work/events" &
+srv=$!
+while ! grep -q '^listening' "$work/events" 2>/dev/null; do sleep 0.05; done
+rss() { awk '/^VmRSS/ { print $2 }' /proc/$srv/status; }
+before=$(rss)
+"$work/idleclients" -n "$n" idle > "$work/clients" &
+while ! grep -q '^connected' "$work/clients" 2>/dev/null; do sleep 0.1; done
+while [ "$(grep -c '^message' "$work/events")" -lt "$n" ]; do sleep 0.1; done
+sleep 1
+after=$(rss)
+accepted=$(grep -c '^connection' "$work/events")
+echo "idle clients: $accepted of $n accepted; RSS $before KiB with none, $after KiB with them:" \
+	"$(( (after - before) / n )) KiB per client (bar: 20 KiB)"
