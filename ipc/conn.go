@@ -2,6 +2,7 @@ package ipc
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -50,9 +51,11 @@ type Conn struct {
 
 	qmu      sync.Mutex
 	qcond    *sync.Cond
-	queue    []pending
-	sent     []pending // written, their sent events not yet delivered
-	qbytes   int
+	queue    [][]byte // frames waiting, back to back in chunks
+	qbytes   int      // bytes in queue
+	queued   [][]byte // payloads in queue to report as sent (loop only)
+	sent     [][]byte // written, their sent events not yet delivered
+	free     [][]byte // written chunks nothing points into, for reuse
 	qmax     int
 	overflow Overflow
 	flushing bool
@@ -63,12 +66,6 @@ type Conn struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	gone      chan struct{} // closed when the Conn is closed
-}
-
-// pending is one frame waiting in a send queue.
-type pending struct {
-	frame    []byte // header and payload
-	reported bool   // yields a sent event once written
 }
 
 // NewConn wraps a stream (a Unix socket, TCP, TLS...) as a Conn that reads
@@ -160,13 +157,25 @@ func (c *Conn) Write(p []byte) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	frame := AppendFrame(make([]byte, 0, HeaderSize+len(p)), p)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	batch := c.takeQueue()
-	batch = append(batch, pending{frame: frame})
-	return c.writeBatch(batch)
+	chunks, queued := c.takeQueue()
+	if n := len(chunks); n > 0 && cap(chunks[n-1])-len(chunks[n-1]) >= HeaderSize+len(p) {
+		chunks[n-1] = AppendFrame(chunks[n-1], p)
+	} else {
+		chunks = append(chunks, AppendFrame(make([]byte, 0, HeaderSize+len(p)), p))
+	}
+	return c.writeBatch(chunks, queued)
 }
+
+// queueChunk is the size of the buffers frames are queued in: many small
+// frames share one, written with one system call, and a full queue is a
+// list of them, so that queueing never copies what is already queued.
+const queueChunk = 64 << 10
+
+// maxFree is how many written chunks a connection keeps for reuse while
+// it sends; they are let go when its queue is idle.
+const maxFree = 4
 
 // Schedule queues p to be sent and returns at once (LibIPC's
 // ipc_schedule). When the Conn belongs to a Loop, a sent event follows once
@@ -175,9 +184,9 @@ func (c *Conn) Schedule(p []byte) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	frame := AppendFrame(make([]byte, 0, HeaderSize+len(p)), p)
+	size := HeaderSize + len(p)
 	c.qmu.Lock()
-	for c.qbytes > 0 && c.qbytes+len(frame) > c.qmax {
+	for c.qbytes > 0 && c.qbytes+size > c.qmax {
 		switch c.overflow {
 		case OverflowBlock:
 			c.qcond.Wait()
@@ -195,8 +204,19 @@ func (c *Conn) Schedule(p []byte) error {
 		c.fail(err)
 		return err
 	}
-	c.queue = append(c.queue, pending{frame: frame, reported: c.loop != nil})
-	c.qbytes += len(frame)
+	n := len(c.queue)
+	if n == 0 || cap(c.queue[n-1])-len(c.queue[n-1]) < size {
+		c.queue = append(c.queue, c.newChunk(size))
+		n++
+	}
+	c.queue[n-1] = AppendFrame(c.queue[n-1], p)
+	c.qbytes += size
+	if c.loop != nil {
+		// A sent event's payload points into the chunk, capped so that
+		// appending to it cannot reach the next frame.
+		end := len(c.queue[n-1])
+		c.queued = append(c.queued, c.queue[n-1][end-len(p):end:end])
+	}
 	start := !c.flushing
 	c.flushing = true
 	c.qmu.Unlock()
@@ -204,6 +224,20 @@ func (c *Conn) Schedule(p []byte) error {
 		go c.flush()
 	}
 	return nil
+}
+
+// newChunk returns an empty chunk for at least size bytes. The caller
+// holds qmu.
+func (c *Conn) newChunk(size int) []byte {
+	if size > queueChunk {
+		return make([]byte, 0, size)
+	}
+	if n := len(c.free); n > 0 {
+		b := c.free[n-1]
+		c.free = c.free[:n-1]
+		return b
+	}
+	return make([]byte, 0, queueChunk)
 }
 
 // flush writes the queue until it is empty, many frames per system call,
@@ -214,8 +248,8 @@ func (c *Conn) flush() {
 	for {
 		c.wmu.Lock()
 		var err error
-		if batch := c.takeQueue(); len(batch) > 0 {
-			err = c.writeBatch(batch)
+		if chunks, queued := c.takeQueue(); len(chunks) > 0 {
+			err = c.writeBatch(chunks, queued)
 		}
 		c.wmu.Unlock()
 		c.qmu.Lock()
@@ -223,7 +257,7 @@ func (c *Conn) flush() {
 		c.sent = nil
 		done := err != nil || len(sent) == 0 && len(c.queue) == 0
 		if done {
-			c.flushing = false
+			c.flushing, c.free = false, nil // an idle queue holds no memory
 		}
 		c.qmu.Unlock()
 		if err != nil {
@@ -231,7 +265,7 @@ func (c *Conn) flush() {
 			return
 		}
 		for _, p := range sent {
-			c.loop.deliver(Event{Type: EventSent, Conn: c, Payload: p.frame[HeaderSize:]})
+			c.loop.deliver(Event{Type: EventSent, Conn: c, Payload: p})
 		}
 		if done {
 			return
@@ -239,45 +273,48 @@ func (c *Conn) flush() {
 	}
 }
 
-// takeQueue empties the send queue and returns what it held.
-func (c *Conn) takeQueue() []pending {
+// takeQueue empties the send queue and returns its chunks and the
+// payloads among them to report as sent.
+func (c *Conn) takeQueue() ([][]byte, [][]byte) {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
-	batch := c.queue
-	c.queue, c.qbytes = nil, 0
+	chunks, queued := c.queue, c.queued
+	c.queue, c.queued, c.qbytes = nil, nil, 0
 	c.qcond.Broadcast()
-	return batch
+	return chunks, queued
 }
 
-// writeBatch writes frames with one writev where it can and passes the
-// scheduled ones on to flush, which reports them as sent. The caller holds
-// wmu.
-func (c *Conn) writeBatch(batch []pending) error {
-	bufs := make(net.Buffers, len(batch))
-	for i, p := range batch {
-		bufs[i] = p.frame
+// writeBatch writes chunks of frames with one system call where it can
+// and passes the payloads to report on to flush, which reports them as
+// sent. The caller holds wmu.
+func (c *Conn) writeBatch(chunks [][]byte, queued [][]byte) error {
+	var err error
+	if len(chunks) == 1 {
+		_, err = c.nc.Write(chunks[0])
+	} else {
+		bufs := make(net.Buffers, len(chunks)) // WriteTo consumes it
+		copy(bufs, chunks)
+		_, err = bufs.WriteTo(c.nc)
 	}
-	if _, err := bufs.WriteTo(c.nc); err != nil {
+	if err != nil {
 		if c.closed.Load() {
 			return ErrClosed
 		}
 		return err
 	}
-	if c.loop == nil {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if len(queued) == 0 {
+		for _, b := range chunks {
+			if cap(b) == queueChunk && len(c.free) < maxFree {
+				c.free = append(c.free, b[:0])
+			}
+		}
 		return nil
 	}
-	c.qmu.Lock()
-	for _, p := range batch {
-		if p.reported {
-			c.sent = append(c.sent, p)
-		}
-	}
-	start := len(c.sent) > 0 && !c.flushing
-	if start {
+	c.sent = append(c.sent, queued...)
+	if !c.flushing {
 		c.flushing = true
-	}
-	c.qmu.Unlock()
-	if start {
 		go c.flush()
 	}
 	return nil
@@ -314,8 +351,10 @@ func (c *Conn) CloseWrite() error {
 	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
 		c.wmu.Lock()
 		defer c.wmu.Unlock()
-		if err := c.writeBatch(c.takeQueue()); err != nil {
-			return err
+		if chunks, queued := c.takeQueue(); len(chunks) > 0 {
+			if err := c.writeBatch(chunks, queued); err != nil {
+				return err
+			}
 		}
 		return cw.CloseWrite()
 	}
@@ -377,6 +416,17 @@ func ctxError(ctx context.Context) error {
 		return fmt.Errorf("%w waiting for a reply", ErrTimeout)
 	}
 	return ctx.Err()
+}
+
+// frameBuffered reports whether a whole frame waits in the read buffer,
+// so that the next ReadMessage returns without reading the socket.
+func (c *Conn) frameBuffered() bool {
+	fr := c.fr
+	if fr.end-fr.off < HeaderSize {
+		return false
+	}
+	n := binary.BigEndian.Uint32(fr.buf[fr.off:])
+	return uint64(n) <= uint64(fr.end-fr.off-HeaderSize)
 }
 
 // Buffered reports how many received bytes wait in the connection's read

@@ -268,8 +268,8 @@ func fillEvents(t *testing.T, l *Loop) {
 	t.Helper()
 	c := dial(t, l, "svc")
 	expect(t, l, EventConnection)
-	var batch []byte
-	for range eventQueue + 10 {
+	var batch []byte // enough for more batches than the queue holds
+	for range (eventQueue + 2) * maxBatch {
 		batch = AppendFrame(batch, []byte("fill"))
 	}
 	go c.NetConn().Write(batch)
@@ -337,7 +337,7 @@ func TestQueueFullClosesNonReader(t *testing.T) {
 
 // drainSent hands out the events that are already waiting.
 func drainSent(l *Loop) {
-	for len(l.events) > 0 {
+	for l.Pending() > 0 {
 		l.Wait(context.Background())
 	}
 }

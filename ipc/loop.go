@@ -25,9 +25,14 @@ type Options struct {
 	SwitchEvents bool
 }
 
-// eventQueue is how many events may wait for Wait before readers block,
-// passing back-pressure on to the peers.
-const eventQueue = 1024
+// Events reach Wait in batches: a reader passes on at once the messages
+// one read brought, which costs one channel operation for many events.
+// eventQueue is how many batches may wait for Wait before readers block,
+// passing back-pressure on to the peers; maxBatch bounds a batch.
+const (
+	eventQueue = 256
+	maxBatch   = 64
+)
 
 // Loop is LibIPC's context: it owns services, connections, external fds,
 // switches and a timer, and Wait hands out what happens to them one event
@@ -35,7 +40,9 @@ const eventQueue = 1024
 // method is safe for concurrent use.
 type Loop struct {
 	opts   Options
-	events chan Event
+	events chan []Event
+	ready  []Event // the batch Wait is handing out (Wait's goroutine only)
+	next   int     // the next event of ready
 	done   chan struct{}
 	once   sync.Once
 
@@ -59,7 +66,7 @@ func NewLoop(opts Options) *Loop {
 	opts.RunDir = ResolveRunDir(opts.RunDir)
 	return &Loop{
 		opts:   opts,
-		events: make(chan Event, eventQueue),
+		events: make(chan []Event, eventQueue),
 		done:   make(chan struct{}),
 		conns:  make(map[uint64]*Conn),
 	}
@@ -94,9 +101,18 @@ func (l *Loop) Wait(ctx context.Context) (Event, error) {
 		default:
 		}
 	}
+	if l.next < len(l.ready) {
+		select {
+		case <-l.done:
+			return Event{}, ErrClosed
+		default:
+		}
+		return l.handOut(l.take()), nil
+	}
 	select {
-	case ev := <-l.events:
-		return l.handOut(ev), nil
+	case l.ready = <-l.events:
+		l.next = 0
+		return l.handOut(l.take()), nil
 	case now := <-tick:
 		return Event{Type: EventTimer, Time: now}, nil
 	case <-ctx.Done():
@@ -104,6 +120,14 @@ func (l *Loop) Wait(ctx context.Context) (Event, error) {
 	case <-l.done:
 		return Event{}, ErrClosed
 	}
+}
+
+// take returns the next event of the batch being handed out.
+func (l *Loop) take() Event {
+	ev := l.ready[l.next]
+	l.ready[l.next] = Event{} // hold on to nothing handed out
+	l.next++
+	return ev
 }
 
 // handOut notes an external event so the next Wait watches it again.
@@ -119,8 +143,14 @@ func (l *Loop) deliver(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
+	l.deliverBatch([]Event{ev})
+}
+
+// deliverBatch hands events to Wait, in order, blocking while the queue is
+// full.
+func (l *Loop) deliverBatch(evs []Event) {
 	select {
-	case l.events <- ev:
+	case l.events <- evs:
 	case <-l.done:
 	}
 }
@@ -150,9 +180,11 @@ func (l *Loop) goRead(c *Conn, s *Service) {
 	}()
 }
 
-// read delivers c's messages until it ends, then its disconnection.
+// read delivers c's messages until it ends, then its disconnection. The
+// messages of one read go to Wait as one batch.
 func (l *Loop) read(c *Conn, s *Service) {
 	var cause error
+	var batch []Event
 	for {
 		p, err := c.ReadMessage()
 		if err != nil {
@@ -161,17 +193,31 @@ func (l *Loop) read(c *Conn, s *Service) {
 			}
 			if err != io.EOF && !errors.Is(err, ErrClosed) {
 				cause = err
-				l.deliver(Event{Type: EventError, Conn: c, Service: s, Err: err})
+				batch = append(batch, Event{Type: EventError, Conn: c, Service: s, Err: err, Time: time.Now()})
 			}
 			break
 		}
-		l.deliver(Event{Type: EventMessage, Conn: c, Service: s, Payload: p})
+		var now time.Time // one clock reading for the frames of one read
+		if len(batch) > 0 {
+			now = batch[0].Time
+		} else {
+			now = time.Now()
+		}
+		if batch == nil && c.frameBuffered() {
+			batch = make([]Event, 0, maxBatch) // more are here: one allocation for them all
+		}
+		batch = append(batch, Event{Type: EventMessage, Conn: c, Service: s, Payload: p, Time: now})
+		if len(batch) == maxBatch || !c.frameBuffered() {
+			l.deliverBatch(batch)
+			batch = nil
+		}
 	}
 	c.Close()
 	l.mu.Lock()
 	delete(l.conns, c.id)
 	l.mu.Unlock()
-	l.deliver(Event{Type: EventDisconnection, Conn: c, Service: s, Err: cause})
+	batch = append(batch, Event{Type: EventDisconnection, Conn: c, Service: s, Err: cause, Time: time.Now()})
+	l.deliverBatch(batch)
 }
 
 // Conn returns the loop's connection with the given id, or nil.
