@@ -216,6 +216,9 @@ func (l *Loop) read(c *Conn, s *Service) {
 	l.mu.Lock()
 	delete(l.conns, c.id)
 	l.mu.Unlock()
+	if s != nil {
+		s.leave() // a client told of the disconnection finds the place free
+	}
 	batch = append(batch, Event{Type: EventDisconnection, Conn: c, Service: s, Err: cause, Time: time.Now()})
 	l.deliverBatch(batch)
 }

@@ -158,10 +158,7 @@ func (s *Service) accept() {
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			l.read(c, s)
-			s.mu.Lock()
-			s.clients--
-			s.mu.Unlock()
+			l.read(c, s) // frees c's place before reporting it gone
 		}()
 	}
 }
@@ -190,10 +187,10 @@ func (s *Service) admit(c *Conn) error {
 func refuse(c *Conn, reset bool) {
 	c.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
 	if raw, err := c.nc.(*net.UnixConn).SyscallConn(); err == nil {
-		first := true
 		raw.Read(func(fd uintptr) bool {
-			if first {
-				first = false
+			// Ask the fd itself: bytes that came before this Read began
+			// will not wake it again.
+			if !readable(int(fd)) {
 				return false // wait until readable
 			}
 			if !reset {
@@ -232,6 +229,13 @@ func (s *Service) Close() error {
 	}
 	s.lock.Close() // closing the file releases the flock
 	return err
+}
+
+// leave frees the place of a client that is gone.
+func (s *Service) leave() {
+	s.mu.Lock()
+	s.clients--
+	s.mu.Unlock()
 }
 
 func (s *Service) isClosed() bool {
