@@ -104,7 +104,13 @@ func receive(ctx context.Context, conn *ipc.Conn, out *format.PayloadWriter, cou
 }
 
 // closedEarly explains an end of stream before the expected replies.
+// With no reply at all it is a refusal: exit 69.
 func closedEarly(name string, got, want int) error {
+	if got == 0 {
+		// Nothing was answered: as far as the client can tell, the
+		// service is not serving it (full, or its handler failed).
+		return fmt.Errorf("%w: service %s closed the connection without replying", ipc.ErrRefused, name)
+	}
 	if want < 0 {
 		return fmt.Errorf("service %s closed the connection after %d replies", name, got)
 	}

@@ -26,7 +26,7 @@ func sendCommand() *cli.Command {
 			"gives up after --timeout (default 5s, exit 124). Replies print one per line, escaped " +
 			"(\\n, \\t, \\\\, \\xNN) so each is one line; --raw prints their exact bytes; " +
 			"--format json prints one object per reply. A service that closes the connection " +
-			"before answering makes send fail at once.\n\n" +
+			"before answering makes send fail at once (exit 69 when nothing at all was answered).\n\n" +
 			"--wait-service DUR waits for NAME to appear instead of failing with exit 69. When " +
 			"IPC_NETWORK has a rule for NAME, send reaches it through that URI.",
 		Flags: []cli.Flag{
