@@ -35,8 +35,8 @@ var (
 // dialService connects to the service named by the command's first
 // argument, with the client flags.
 func dialService(ctx context.Context, c *cli.Context, g Globals) (*ipc.Conn, error) {
-	if c.NArg() < 1 {
-		return nil, UsageErrorf("missing service name")
+	if err := checkArgs(c, 1, -1); err != nil {
+		return nil, err
 	}
 	max, err := sizeFlag(c, "max-size")
 	if err != nil {

@@ -41,8 +41,8 @@ func runConnect(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.NArg() > 1 {
-		return UsageErrorf("connect takes one service name, got %d arguments", c.NArg())
+	if err := checkArgs(c, 1, 1); err != nil {
+		return err
 	}
 	ctx, stop := signalContext(c)
 	defer stop()

@@ -37,8 +37,8 @@ func runListen(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.NArg() > 1 {
-		return UsageErrorf("listen takes one service name, got %d arguments", c.NArg())
+	if err := checkArgs(c, 1, 1); err != nil {
+		return err
 	}
 	count := c.Int("count")
 	if count < 0 {
