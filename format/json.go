@@ -81,25 +81,14 @@ func appendJSONFields(b []byte, fields []Field) []byte {
 // appendJSONValue appends v: numbers and bools as JSON literals, anything
 // else (durations, times, errors) as a string.
 func appendJSONValue(b []byte, v any) []byte {
+	if out, ok := appendLiteral(b, v); ok {
+		return out
+	}
 	switch v := v.(type) {
 	case string:
 		return appendJSONString(b, v)
 	case []byte:
 		return appendJSONString(b, v)
-	case int:
-		return strconv.AppendInt(b, int64(v), 10)
-	case int64:
-		return strconv.AppendInt(b, v, 10)
-	case int32:
-		return strconv.AppendInt(b, int64(v), 10)
-	case uint:
-		return strconv.AppendUint(b, uint64(v), 10)
-	case uint64:
-		return strconv.AppendUint(b, v, 10)
-	case uint32:
-		return strconv.AppendUint(b, uint64(v), 10)
-	case bool:
-		return strconv.AppendBool(b, v)
 	case float64:
 		return appendJSONFloat(b, v)
 	case time.Duration:

@@ -68,25 +68,14 @@ func appendTextInt(b []byte, key string, n int) []byte {
 // appendTextValue appends v escaped as Escape does, so that a field never
 // breaks the line.
 func appendTextValue(b []byte, v any) []byte {
+	if out, ok := appendLiteral(b, v); ok {
+		return out
+	}
 	switch v := v.(type) {
 	case string:
 		return appendEscaped(b, v)
 	case []byte:
 		return appendEscaped(b, v)
-	case int:
-		return strconv.AppendInt(b, int64(v), 10)
-	case int64:
-		return strconv.AppendInt(b, v, 10)
-	case int32:
-		return strconv.AppendInt(b, int64(v), 10)
-	case uint:
-		return strconv.AppendUint(b, uint64(v), 10)
-	case uint64:
-		return strconv.AppendUint(b, v, 10)
-	case uint32:
-		return strconv.AppendUint(b, uint64(v), 10)
-	case bool:
-		return strconv.AppendBool(b, v)
 	case float64:
 		return strconv.AppendFloat(b, v, 'g', -1, 64)
 	case time.Duration:
@@ -99,4 +88,26 @@ func appendTextValue(b []byte, v any) []byte {
 	// fmt turns errors and Stringers into their text, and survives a
 	// String method that panics on a nil receiver.
 	return appendEscaped(b, fmt.Sprint(v))
+}
+
+// appendLiteral appends the integers and booleans that text and JSON
+// write alike, and reports whether v was one.
+func appendLiteral(b []byte, v any) ([]byte, bool) {
+	switch v := v.(type) {
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), true
+	case int64:
+		return strconv.AppendInt(b, v, 10), true
+	case int32:
+		return strconv.AppendInt(b, int64(v), 10), true
+	case uint:
+		return strconv.AppendUint(b, uint64(v), 10), true
+	case uint64:
+		return strconv.AppendUint(b, v, 10), true
+	case uint32:
+		return strconv.AppendUint(b, uint64(v), 10), true
+	case bool:
+		return strconv.AppendBool(b, v), true
+	}
+	return b, false
 }
