@@ -82,25 +82,25 @@ func timeoutContext(ctx context.Context, d time.Duration) (context.Context, cont
 // bound), the service closes (io.EOF), or ctx ends (ErrTimeout on a passed
 // deadline). It flushes out whenever no more input is buffered, so a pipe
 // reader sees each message at once while a fast stream is still batched.
-func receive(ctx context.Context, conn *ipc.Conn, out *format.PayloadWriter, count int) (int, error) {
+func receive(ctx context.Context, conn *ipc.Conn, out *format.PayloadWriter, count int) error {
 	n := 0
 	for count <= 0 || n < count {
 		if conn.Buffered() == 0 {
 			if err := out.Flush(); err != nil {
-				return n, err
+				return err
 			}
 		}
 		p, err := conn.ReadContext(ctx)
 		if err != nil {
 			out.Flush()
-			return n, err
+			return err
 		}
 		if err := out.WriteMessage(p); err != nil {
-			return n, err
+			return err
 		}
 		n++
 	}
-	return n, out.Flush()
+	return out.Flush()
 }
 
 // closedEarly explains an end of stream before the expected replies.
@@ -124,14 +124,6 @@ func stdoutWriter(c *cli.Context, mode format.Mode) *format.PayloadWriter {
 
 // defaultTimeout is how long clients wait for replies unless told.
 const defaultTimeout = 5 * time.Second
-
-// ctxErr explains why ctx ended: a passed --timeout, or an interruption.
-func ctxErr(ctx context.Context, d time.Duration) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("%w after %s", ipc.ErrTimeout, d)
-	}
-	return ctx.Err()
-}
 
 // timeoutErr names the --timeout in an ErrTimeout.
 func timeoutErr(err error, d time.Duration) error {

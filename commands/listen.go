@@ -54,7 +54,7 @@ func runListen(c *cli.Context) error {
 	ctx, cancel := timeoutContext(ctx, c.Duration("timeout"))
 	defer cancel()
 	out := stdoutWriter(c, payloadMode(g, c.Bool("raw")))
-	_, err = receive(ctx, conn, out, count)
+	err = receive(ctx, conn, out, count)
 	switch {
 	case err == io.EOF:
 		return nil
