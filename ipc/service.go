@@ -155,11 +155,7 @@ func (s *Service) accept() {
 		}
 		l.adopt(c)
 		l.deliver(Event{Type: EventConnection, Conn: c, Service: s})
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			l.read(c, s) // frees c's place before reporting it gone
-		}()
+		l.goRead(c, s) // read frees c's place before reporting it gone
 	}
 }
 
