@@ -45,7 +45,12 @@ type Conn struct {
 	fr      *FrameReader
 	peer    Cred
 	loop    *Loop
-	service *Service // the service that accepted it, if any
+	service *Service        // the service that accepted it, if any
+	raw     syscall.RawConn // nil for a stream without a file descriptor
+
+	// What the loop read and has not handed out (Wait's goroutine only).
+	in splitter
+	at time.Time // when in was read
 
 	wmu sync.Mutex // one writer on the socket at a time
 
@@ -64,6 +69,7 @@ type Conn struct {
 	heard     atomic.Bool           // a message was received
 	failure   atomic.Pointer[error] // why the engine closed it
 	closed    atomic.Bool
+	reported  atomic.Bool // the loop handed out its disconnection
 	closeOnce sync.Once
 	gone      chan struct{} // closed when the Conn is closed
 }
@@ -79,6 +85,7 @@ func NewConn(nc net.Conn, max int) *Conn {
 		gone: make(chan struct{}),
 	}
 	c.qcond = sync.NewCond(&c.qmu)
+	c.raw, c.in.max = c.fr.raw, c.fr.max
 	if uc, ok := nc.(*net.UnixConn); ok {
 		c.peer, _ = peerCred(uc)
 	}
@@ -264,8 +271,12 @@ func (c *Conn) flush() {
 			c.fail(err)
 			return
 		}
-		for _, p := range sent {
-			c.loop.deliver(Event{Type: EventSent, Conn: c, Payload: p})
+		if len(sent) > 0 {
+			evs := make([]Event, len(sent))
+			for i, p := range sent {
+				evs[i] = Event{Type: EventSent, Conn: c, Payload: p}
+			}
+			c.loop.deliverBatch(evs)
 		}
 		if done {
 			return
@@ -367,11 +378,18 @@ func (c *Conn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
+		l := c.loop
+		if l != nil {
+			l.unwatch(c)
+		}
 		err = c.nc.Close()
 		c.qmu.Lock()
 		c.qcond.Broadcast()
 		c.qmu.Unlock()
 		close(c.gone)
+		if l != nil && !c.reported.Load() {
+			l.gone(c) // Wait reports it
+		}
 	})
 	return err
 }
@@ -393,6 +411,9 @@ func (c *Conn) Request(ctx context.Context, p []byte) ([]byte, error) {
 // ReadContext reads the next message, giving up when ctx ends (with an
 // error wrapping ErrTimeout for a passed deadline).
 func (c *Conn) ReadContext(ctx context.Context) ([]byte, error) {
+	if ctx.Done() == nil {
+		return c.ReadMessage() // nothing can end the wait
+	}
 	if d, ok := ctx.Deadline(); ok {
 		c.nc.SetReadDeadline(d)
 		defer c.nc.SetReadDeadline(time.Time{})

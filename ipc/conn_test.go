@@ -262,20 +262,22 @@ func TestWriteScheduleOrder(t *testing.T) {
 	}
 }
 
-// fillEvents floods the loop from a new client until its event queue is
-// full, so that anything delivering an event blocks until Wait is called.
+// fillEvents fills the loop's posted events with the sent events of a
+// new client's messages, so that anything posting an event blocks until
+// Wait is called.
 func fillEvents(t *testing.T, l *Loop) {
 	t.Helper()
-	c := dial(t, l, "svc")
-	expect(t, l, EventConnection)
-	var batch []byte // enough for more batches than the queue holds
-	for range (eventQueue + 2) * maxBatch {
-		batch = AppendFrame(batch, []byte("fill"))
+	dial(t, l, "svc")
+	sc := expect(t, l, EventConnection).Conn
+	sc.SetQueue(1<<20, OverflowClose)
+	for range postedMax + 64 {
+		if err := sc.Schedule([]byte("fill")); err != nil {
+			t.Fatal(err)
+		}
 	}
-	go c.NetConn().Write(batch)
-	for deadline := time.Now().Add(patience); len(l.events) < cap(l.events); {
+	for deadline := time.Now().Add(patience); l.npost.Load() < postedMax; {
 		if time.Now().After(deadline) {
-			t.Fatal("the event queue did not fill")
+			t.Fatal("the posted events did not fill")
 		}
 		time.Sleep(time.Millisecond) // polling a condition, not timing
 	}
@@ -423,7 +425,7 @@ func TestWriteWhileEventsWait(t *testing.T) {
 	}
 	sent := 0
 	for sent < 11 {
-		if ev := next(t, l); ev.Type == EventSent {
+		if ev := next(t, l); ev.Type == EventSent && ev.Conn == sc {
 			if want := fmt.Sprintf("s%d", sent); string(ev.Payload) != want {
 				t.Fatalf("sent %q, want %q", ev.Payload, want)
 			}

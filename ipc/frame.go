@@ -2,7 +2,6 @@ package ipc
 
 import (
 	"encoding/binary"
-	"fmt"
 	"io"
 	"sync"
 	"syscall"
@@ -64,7 +63,7 @@ func (fr *FrameReader) ReadFrame() ([]byte, error) {
 	}
 	n := binary.BigEndian.Uint32(fr.buf[fr.off:])
 	if uint64(n) > uint64(fr.max) {
-		return nil, fmt.Errorf("%w: %d bytes announced, limit is %d", ErrTooLarge, n, fr.max)
+		return nil, tooLarge(n, fr.max)
 	}
 	size := int(n)
 	if HeaderSize+size <= len(fr.buf) {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Options set up a Loop. The zero value is ready to use.
@@ -25,13 +27,21 @@ type Options struct {
 	SwitchEvents bool
 }
 
-// Events reach Wait in batches: a reader passes on at once the messages
-// one read brought, which costs one channel operation for many events.
-// eventQueue is how many batches may wait for Wait before readers block,
-// passing back-pressure on to the peers; maxBatch bounds a batch.
+// Wait reads the loop's connections itself, one read at a time, when it
+// has nothing else to hand out: a peer that sends faster than the caller
+// handles its messages fills its socket and is slowed down by the kernel.
+// Goroutines (accepting clients, flushing send queues, switches) post
+// their events instead, up to postedMax before they wait for Wait.
 const (
-	eventQueue = 256
-	maxBatch   = 64
+	postedMax = 4096
+	readBuf   = 64 << 10 // one read of a connection
+)
+
+// Events the loop posts to itself; Wait acts on them and never hands them
+// out.
+const (
+	eventGone     EventType = 100 + iota // a connection was closed: report its end
+	eventBuffered                        // a connection came with frames already read
 )
 
 // Loop is LibIPC's context: it owns services, connections, external fds,
@@ -39,20 +49,42 @@ const (
 // at a time. Wait is meant to be called from one goroutine; every other
 // method is safe for concurrent use.
 type Loop struct {
-	opts   Options
-	events chan []Event
-	ready  []Event // the batch Wait is handing out (Wait's goroutine only)
-	next   int     // the next event of ready
+	opts Options
+	poll *poller
+	perr error // why the poller could not be made
+
+	// Wait's goroutine only.
+	ready    []Event   // events being handed out
+	next     int       // the next event of ready
+	cur      *Conn     // the connection whose read is being handed out
+	scratch  []byte    // what a read of a connection lands in
+	handed   *External // an external handed out by the last Wait
+	ticking  *ticking  // the timer ticks counts
+	ticks    int64     // ticks of ticking handed out (or skipped)
+	ctxDone  <-chan struct{}
+	ctxWatch func() bool
+
+	pmu    sync.Mutex
+	pcond  *sync.Cond // signalled when posted is taken
+	posted []Event
+	npost  atomic.Int64 // len(posted), read without pmu
+
+	timer  atomic.Pointer[ticking]
+	closed atomic.Bool
 	done   chan struct{}
 	once   sync.Once
 
-	ticker atomic.Pointer[time.Ticker]
-	handed *External // an external handed out by the last Wait
+	mu        sync.Mutex
+	conns     map[uint64]*Conn
+	externals map[uint64]*External
+	services  []*Service
+	wg        sync.WaitGroup
+}
 
-	mu       sync.Mutex
-	conns    map[uint64]*Conn
-	services []*Service
-	wg       sync.WaitGroup
+// ticking is a periodic timer: ticks are due at start + k*every.
+type ticking struct {
+	every time.Duration
+	start time.Time
 }
 
 // NewLoop returns an empty loop.
@@ -64,12 +96,18 @@ func NewLoop(opts Options) *Loop {
 		opts.QueueBytes = DefaultQueueBytes
 	}
 	opts.RunDir = ResolveRunDir(opts.RunDir)
-	return &Loop{
-		opts:   opts,
-		events: make(chan []Event, eventQueue),
-		done:   make(chan struct{}),
-		conns:  make(map[uint64]*Conn),
+	l := &Loop{
+		opts:      opts,
+		done:      make(chan struct{}),
+		conns:     make(map[uint64]*Conn),
+		externals: make(map[uint64]*External),
 	}
+	l.pcond = sync.NewCond(&l.pmu)
+	l.poll, l.perr = newPoller()
+	if l.perr != nil {
+		l.poll = &poller{closed: true}
+	}
+	return l
 }
 
 // RunDir returns the loop's run directory.
@@ -79,87 +117,321 @@ func (l *Loop) RunDir() string { return l.opts.RunDir }
 // Ticks are periodic whatever the load: a busy loop still gets them, and
 // ticks missed while nobody waited are not piled up.
 func (l *Loop) SetTimer(d time.Duration) {
-	var t *time.Ticker
+	var t *ticking
 	if d > 0 {
-		t = time.NewTicker(d)
+		t = &ticking{every: d, start: time.Now()}
 	}
-	if old := l.ticker.Swap(t); old != nil {
-		old.Stop()
-	}
+	l.timer.Store(t)
+	l.poll.wake() // a sleeping Wait sleeps too long or too short now
 }
 
 // Wait returns the next event, or an error when ctx ends or the loop is
-// closed (ErrClosed).
+// closed (ErrClosed). A due timer tick comes first; then the rest of the
+// last read of a connection, the events posted by goroutines, and the
+// connections and externals found ready, in that order.
 func (l *Loop) Wait(ctx context.Context) (Event, error) {
-	l.rearmExternals()
-	var tick <-chan time.Time
-	if t := l.ticker.Load(); t != nil {
-		tick = t.C
-		select { // a due tick goes first, so a busy loop still sees it
-		case now := <-tick:
-			return Event{Type: EventTimer, Time: now}, nil
-		default:
-		}
+	if l.perr != nil {
+		return Event{}, l.perr
 	}
-	if l.next < len(l.ready) {
-		select {
-		case <-l.done:
+	l.rearm()
+	for {
+		if l.closed.Load() {
 			return Event{}, ErrClosed
-		default:
 		}
-		return l.handOut(l.take()), nil
-	}
-	select {
-	case l.ready = <-l.events:
-		l.next = 0
-		return l.handOut(l.take()), nil
-	case now := <-tick:
-		return Event{Type: EventTimer, Time: now}, nil
-	case <-ctx.Done():
-		return Event{}, ctx.Err()
-	case <-l.done:
-		return Event{}, ErrClosed
+		timeout := -1
+		if t := l.timer.Load(); t != nil {
+			ev, wait, due := l.tick(t)
+			if due {
+				return ev, nil
+			}
+			timeout = wait
+		}
+		if c := l.cur; c != nil {
+			if p, ok := c.in.next(); ok {
+				return Event{Type: EventMessage, Conn: c, Service: c.service, Payload: p, Time: c.at}, nil
+			}
+			l.cur = nil
+			if err := c.in.err; err != nil {
+				l.ended(c, err)
+			}
+		}
+		if l.next < len(l.ready) {
+			if ev, ok := l.process(l.take()); ok {
+				return ev, nil
+			}
+			continue
+		}
+		if l.npost.Load() > 0 {
+			l.takePosted()
+			continue
+		}
+		if l.poll.i < l.poll.n {
+			if ev, ok := l.polled(); ok {
+				return ev, nil
+			}
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return Event{}, err
+		}
+		l.watchContext(ctx)
+		if err := l.sleep(timeout); err != nil {
+			if errors.Is(err, ErrClosed) {
+				return Event{}, ErrClosed
+			}
+			return Event{}, err
+		}
 	}
 }
 
-// take returns the next event of the batch being handed out.
+// tick returns the timer event when a tick is due, or how many
+// milliseconds are left until it is.
+func (l *Loop) tick(t *ticking) (Event, int, bool) {
+	if t != l.ticking {
+		l.ticking, l.ticks = t, 0
+	}
+	now := time.Now()
+	due := t.start.Add(time.Duration(l.ticks+1) * t.every)
+	if now.Before(due) {
+		ms := (due.Sub(now) + time.Millisecond - 1) / time.Millisecond
+		return Event{}, int(min(ms, 1<<30)), false
+	}
+	l.ticks = int64(now.Sub(t.start) / t.every) // ticks missed are not piled up
+	return Event{Type: EventTimer, Time: now}, 0, true
+}
+
+// sleep waits for the poller at most msec milliseconds (-1: no bound),
+// unless something was posted meanwhile.
+func (l *Loop) sleep(msec int) error {
+	l.poll.sleeping.Store(true)
+	if l.npost.Load() > 0 { // posted before the flag was seen
+		l.poll.sleeping.Store(false)
+		return nil
+	}
+	err := l.poll.wait(msec)
+	l.poll.sleeping.Store(false)
+	return err
+}
+
+// watchContext makes ctx's end wake a sleeping Wait. The watch is kept
+// while the caller passes the same context.
+func (l *Loop) watchContext(ctx context.Context) {
+	done := ctx.Done()
+	if done == nil || done == l.ctxDone {
+		return
+	}
+	if l.ctxWatch != nil {
+		l.ctxWatch()
+	}
+	l.ctxDone = done
+	l.ctxWatch = context.AfterFunc(ctx, l.poll.wake)
+}
+
+// take returns the next event of ready.
 func (l *Loop) take() Event {
 	ev := l.ready[l.next]
 	l.ready[l.next] = Event{} // hold on to nothing handed out
 	l.next++
-	return ev
-}
-
-// handOut notes an external event so the next Wait watches it again.
-func (l *Loop) handOut(ev Event) Event {
-	if ev.Type == EventExternal && ev.Err == nil {
-		l.handed = ev.External
+	if l.next == len(l.ready) {
+		l.ready, l.next = l.ready[:0], 0
 	}
 	return ev
 }
 
-// deliver hands an event to Wait, blocking while the queue is full.
+// takePosted moves the posted events to ready, which is empty.
+func (l *Loop) takePosted() {
+	l.pmu.Lock()
+	l.ready, l.posted = l.posted, l.ready[:0]
+	l.next = 0
+	l.npost.Store(0)
+	l.pcond.Broadcast()
+	l.pmu.Unlock()
+}
+
+// process acts on an event of ready and says whether to hand it out.
+func (l *Loop) process(ev Event) (Event, bool) {
+	switch ev.Type {
+	case eventGone:
+		if !ev.Conn.reported.Load() {
+			l.ended(ev.Conn, ErrClosed)
+		}
+		return ev, false
+	case eventBuffered:
+		if c := ev.Conn; !c.reported.Load() && c.in.has() {
+			l.cur = c
+		}
+		return ev, false
+	case EventConnection:
+		l.watch(ev.Conn) // from now on, and not before: its messages follow it
+	}
+	return ev, true
+}
+
+// polled acts on the next ready fd, and returns the event to hand out, if
+// any.
+func (l *Loop) polled() (Event, bool) {
+	token := l.poll.token(l.poll.i)
+	l.poll.i++
+	switch {
+	case token == wakeToken:
+		l.poll.drainWake()
+	case token&externalBit != 0:
+		l.mu.Lock()
+		x := l.externals[token]
+		l.mu.Unlock()
+		if x != nil {
+			l.handed = x
+			return Event{Type: EventExternal, External: x, Time: time.Now()}, true
+		}
+	default:
+		c := l.Conn(token)
+		if c == nil || c.reported.Load() {
+			break
+		}
+		if !c.in.has() { // frames read before it came under the loop go first
+			l.readConn(c)
+		}
+		l.cur = c
+	}
+	return Event{}, false
+}
+
+// readConn reads what c has for the loop, once.
+func (l *Loop) readConn(c *Conn) {
+	buf := c.in.direct()
+	direct := buf != nil
+	if !direct {
+		if l.scratch == nil {
+			l.scratch = make([]byte, readBuf)
+		}
+		buf = l.scratch
+	}
+	var n int
+	var rerr error
+	err := c.raw.Read(func(fd uintptr) bool {
+		for {
+			n, rerr = unix.Read(int(fd), buf)
+			if rerr != unix.EINTR {
+				return true
+			}
+		}
+	})
+	switch {
+	case err != nil:
+		c.in.err = c.readError(err)
+	case rerr == unix.EAGAIN:
+		// woken for nothing
+	case rerr != nil:
+		c.in.err = c.readError(rerr)
+	case n == 0 && c.in.midFrame():
+		c.in.err = c.readError(io.ErrUnexpectedEOF)
+	case n == 0:
+		c.in.err = io.EOF
+	case direct:
+		c.in.grew(n)
+	default:
+		c.in.feed(buf[:n])
+	}
+	if c.in.has() {
+		c.heard.Store(true)
+		c.at = time.Now() // one clock reading for the frames of one read
+	}
+}
+
+// ended queues c's error, if any, and its disconnection, and closes it.
+func (l *Loop) ended(c *Conn, err error) {
+	if c.reported.Swap(true) {
+		return
+	}
+	if f := c.failure.Load(); f != nil {
+		err = *f // closed by the engine: say why
+	}
+	c.Close()
+	l.forget(c)
+	now := time.Now()
+	var cause error
+	if err != io.EOF && !errors.Is(err, ErrClosed) {
+		cause = err
+		l.ready = append(l.ready, Event{Type: EventError, Conn: c, Service: c.service, Err: err, Time: now})
+	}
+	l.ready = append(l.ready, Event{Type: EventDisconnection, Conn: c, Service: c.service, Err: cause, Time: now})
+}
+
+// forget removes c from the loop and frees its place at its service, so
+// that a client told of the disconnection finds the place free.
+func (l *Loop) forget(c *Conn) {
+	l.mu.Lock()
+	delete(l.conns, c.id)
+	l.mu.Unlock()
+	if c.service != nil {
+		c.service.leave()
+	}
+}
+
+// rearm lets the external handed out by the last Wait be watched again,
+// now that the caller is back.
+func (l *Loop) rearm() {
+	if x := l.handed; x != nil {
+		l.handed = nil
+		x.rearm()
+	}
+}
+
+// deliver posts an event for Wait, blocking while too many wait.
 func (l *Loop) deliver(ev Event) {
-	if ev.Time.IsZero() {
-		ev.Time = time.Now()
-	}
 	l.deliverBatch([]Event{ev})
 }
 
-// deliverBatch hands events to Wait, in order, blocking while the queue is
-// full.
-func (l *Loop) deliverBatch(evs []Event) {
-	select {
-	case l.events <- evs:
-	case <-l.done:
+// deliverBatch posts events for Wait, in order, blocking while too many
+// wait. It must not be called from Wait's goroutine.
+func (l *Loop) deliverBatch(evs []Event) { l.post(evs, false) }
+
+// gone tells Wait that c was closed; it never blocks.
+func (l *Loop) gone(c *Conn) { l.post([]Event{{Type: eventGone, Conn: c}}, true) }
+
+// post appends evs to the posted events and wakes Wait if it sleeps.
+// Unless force is set, it first waits while postedMax events wait.
+func (l *Loop) post(evs []Event, force bool) {
+	var now time.Time
+	for i := range evs {
+		if evs[i].Time.IsZero() {
+			if now.IsZero() {
+				now = time.Now()
+			}
+			evs[i].Time = now
+		}
+	}
+	l.pmu.Lock()
+	for !force && len(l.posted) >= postedMax && !l.closed.Load() {
+		l.pcond.Wait()
+	}
+	if l.closed.Load() {
+		l.pmu.Unlock()
+		return
+	}
+	l.posted = append(l.posted, evs...)
+	l.npost.Store(int64(len(l.posted)))
+	l.pmu.Unlock()
+	if l.poll.sleeping.CompareAndSwap(true, false) {
+		l.poll.wake()
 	}
 }
 
 // Add puts a connection made elsewhere (Dial, NewConn) under the loop: its
-// messages become events and Schedule yields sent events.
+// messages become events and Schedule yields sent events. Frames it had
+// already read and not returned come first.
 func (l *Loop) Add(c *Conn) {
+	buffered := false
+	if fr := c.fr; fr.Buffered() > 0 {
+		c.in.feed(fr.buf[fr.off:fr.end])
+		fr.off, fr.end = 0, 0
+		buffered = true
+	}
 	l.adopt(c)
-	l.goRead(c, nil)
+	if buffered {
+		l.deliver(Event{Type: eventBuffered, Conn: c})
+	}
+	l.watch(c)
 }
 
 // adopt registers c with the loop.
@@ -171,18 +443,41 @@ func (l *Loop) adopt(c *Conn) {
 	l.mu.Unlock()
 }
 
-// goRead starts the goroutine that turns c's frames into events.
-func (l *Loop) goRead(c *Conn, s *Service) {
-	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
-		l.read(c, s)
-	}()
+// watch starts turning c's frames into events: Wait reads c when the
+// poller finds it ready. A stream without a file descriptor (TLS) is read
+// by a goroutine of its own instead.
+func (l *Loop) watch(c *Conn) {
+	if c.raw == nil {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			l.read(c)
+		}()
+		return
+	}
+	var err error
+	cerr := c.raw.Control(func(fd uintptr) {
+		err = l.poll.watch(unix.EPOLL_CTL_ADD, int(fd), c.id, unix.EPOLLIN)
+	})
+	if cerr == nil && err != nil && !errors.Is(err, ErrClosed) {
+		c.fail(err) // reported as the connection's error, then its end
+	}
+	// A closed c (cerr) was reported gone when it was closed.
 }
 
-// read delivers c's messages until it ends, then its disconnection. The
-// messages of one read go to Wait as one batch.
-func (l *Loop) read(c *Conn, s *Service) {
+// unwatch stops the poller watching c, before c's fd is closed.
+func (l *Loop) unwatch(c *Conn) {
+	if c.raw != nil {
+		c.raw.Control(func(fd uintptr) {
+			l.poll.watch(unix.EPOLL_CTL_DEL, int(fd), c.id, 0)
+		})
+	}
+}
+
+// read posts the messages of a connection without a file descriptor
+// until it ends, then its disconnection. The messages of one read go to
+// Wait as one batch.
+func (l *Loop) read(c *Conn) {
 	var cause error
 	var batch []Event
 	for {
@@ -193,33 +488,22 @@ func (l *Loop) read(c *Conn, s *Service) {
 			}
 			if err != io.EOF && !errors.Is(err, ErrClosed) {
 				cause = err
-				batch = append(batch, Event{Type: EventError, Conn: c, Service: s, Err: err, Time: time.Now()})
+				batch = append(batch, Event{Type: EventError, Conn: c, Service: c.service, Err: err})
 			}
 			break
 		}
-		var now time.Time // one clock reading for the frames of one read
-		if len(batch) > 0 {
-			now = batch[0].Time
-		} else {
-			now = time.Now()
-		}
-		if batch == nil && c.frameBuffered() {
-			batch = make([]Event, 0, maxBatch) // more are here: one allocation for them all
-		}
-		batch = append(batch, Event{Type: EventMessage, Conn: c, Service: s, Payload: p, Time: now})
-		if len(batch) == maxBatch || !c.frameBuffered() {
+		batch = append(batch, Event{Type: EventMessage, Conn: c, Service: c.service, Payload: p})
+		if len(batch) == 64 || !c.frameBuffered() {
 			l.deliverBatch(batch)
 			batch = nil
 		}
 	}
-	c.Close()
-	l.mu.Lock()
-	delete(l.conns, c.id)
-	l.mu.Unlock()
-	if s != nil {
-		s.leave() // a client told of the disconnection finds the place free
+	if c.reported.Swap(true) {
+		return // Wait reported its end already
 	}
-	batch = append(batch, Event{Type: EventDisconnection, Conn: c, Service: s, Err: cause, Time: time.Now()})
+	c.Close()
+	l.forget(c)
+	batch = append(batch, Event{Type: EventDisconnection, Conn: c, Service: c.service, Err: cause})
 	l.deliverBatch(batch)
 }
 
@@ -272,12 +556,21 @@ func (l *Loop) Flush(ctx context.Context) error {
 func (l *Loop) Close() error {
 	var err error
 	l.once.Do(func() {
-		l.SetTimer(0)
+		l.timer.Store(nil)
+		l.closed.Store(true)
+		close(l.done)
+		l.pmu.Lock()
+		l.pcond.Broadcast() // posters waiting for room give up
+		l.pmu.Unlock()
 		l.mu.Lock()
 		services := l.services
 		conns := make([]*Conn, 0, len(l.conns))
 		for _, c := range l.conns {
 			conns = append(conns, c)
+		}
+		externals := make([]*External, 0, len(l.externals))
+		for _, x := range l.externals {
+			externals = append(externals, x)
 		}
 		l.mu.Unlock()
 		for _, s := range services {
@@ -288,7 +581,11 @@ func (l *Loop) Close() error {
 		for _, c := range conns {
 			c.Close()
 		}
-		close(l.done)
+		for _, x := range externals {
+			x.Close()
+		}
+		l.poll.wake()  // a sleeping Wait returns ErrClosed
+		l.poll.close() // once no Wait is inside
 		l.wg.Wait()
 	})
 	return err

@@ -1,8 +1,24 @@
 package ipc
 
-// Pending returns how many events wait to be handed out by Wait (at
-// least; a batch still queued counts as one). A caller that buffers its
-// output flushes it when Pending is 0: a burst of events then costs one
-// write, while a lone event is not held back. Like Wait, it is meant for
-// the goroutine that calls Wait.
-func (l *Loop) Pending() int { return len(l.ready) - l.next + len(l.events) }
+// Pending returns how many events wait to be handed out by Wait without
+// sleeping, counting each connection found ready as one. A caller that
+// buffers its output flushes it when Pending is 0: a burst of events then
+// costs one write, while a lone event is not held back. When nothing
+// waits in memory it asks the poller, without sleeping, whether a
+// connection or external is ready. Like Wait, it is meant for the
+// goroutine that calls Wait.
+func (l *Loop) Pending() int {
+	n := len(l.ready) - l.next + int(l.npost.Load())
+	if c := l.cur; c != nil && (c.in.has() || c.in.err != nil) {
+		n++
+	}
+	if n == 0 && l.poll.i == l.poll.n && !l.closed.Load() {
+		l.poll.wait(0)
+	}
+	for i := l.poll.i; i < l.poll.n; i++ {
+		if l.poll.token(i) != wakeToken {
+			n++
+		}
+	}
+	return n
+}

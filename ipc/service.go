@@ -49,6 +49,9 @@ func (s *Service) Path() string { return s.path }
 // with ErrAlreadyRunning when a live service holds the name, replaces a
 // stale socket, and is safe against concurrent starts of the same name.
 func (l *Loop) Listen(name string, opts ServiceOptions) (*Service, error) {
+	if l.perr != nil {
+		return nil, l.perr
+	}
 	if err := PrepareRunDir(l.opts.RunDir); err != nil {
 		return nil, err
 	}
@@ -154,8 +157,7 @@ func (s *Service) accept() {
 			continue
 		}
 		l.adopt(c)
-		l.deliver(Event{Type: EventConnection, Conn: c, Service: s})
-		l.goRead(c, s) // read frees c's place before reporting it gone
+		l.deliver(Event{Type: EventConnection, Conn: c, Service: s}) // Wait watches c from then on
 	}
 }
 
