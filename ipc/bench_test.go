@@ -174,7 +174,7 @@ func countFrames(r io.Reader, buf []byte) (int, error) {
 // helperCount is an engine service that counts the messages Wait hands
 // out and prints the count at each disconnection.
 func helperCount(dir, name string) error {
-	l := NewLoop(Options{RunDir: dir})
+	l := NewLoop(Options{RunDir: dir, BorrowPayloads: true})
 	defer l.Close()
 	if _, err := l.Listen(name, ServiceOptions{}); err != nil {
 		return err

@@ -60,7 +60,6 @@ type Conn struct {
 	qbytes   int      // bytes in queue
 	queued   [][]byte // payloads in queue to report as sent (loop only)
 	sent     [][]byte // written, their sent events not yet delivered
-	free     [][]byte // written chunks nothing points into, for reuse
 	qmax     int
 	overflow Overflow
 	flushing bool
@@ -180,9 +179,9 @@ func (c *Conn) Write(p []byte) error {
 // list of them, so that queueing never copies what is already queued.
 const queueChunk = 64 << 10
 
-// maxFree is how many written chunks a connection keeps for reuse while
-// it sends; they are let go when its queue is idle.
-const maxFree = 4
+// queueChunks recycles written chunks that nothing points into, between
+// all connections: a connection whose queue is idle holds none.
+var queueChunks = sync.Pool{New: func() any { b := make([]byte, 0, queueChunk); return &b }}
 
 // Schedule queues p to be sent and returns at once (LibIPC's
 // ipc_schedule). When the Conn belongs to a Loop, a sent event follows once
@@ -226,9 +225,23 @@ func (c *Conn) Schedule(p []byte) error {
 	}
 	start := !c.flushing
 	c.flushing = true
+	inline := c.overflow == OverflowBlock && c.qbytes >= queueChunk
 	c.qmu.Unlock()
 	if start {
 		go c.flush()
+	}
+	if inline && c.wmu.TryLock() {
+		// A caller that accepts to wait writes a full chunk itself, from
+		// the CPU whose cache holds it.
+		var err error
+		if chunks, queued := c.takeQueue(); len(chunks) > 0 {
+			err = c.writeBatch(chunks, queued)
+		}
+		c.wmu.Unlock()
+		if err != nil {
+			c.fail(err)
+			return err
+		}
 	}
 	return nil
 }
@@ -239,12 +252,7 @@ func (c *Conn) newChunk(size int) []byte {
 	if size > queueChunk {
 		return make([]byte, 0, size)
 	}
-	if n := len(c.free); n > 0 {
-		b := c.free[n-1]
-		c.free = c.free[:n-1]
-		return b
-	}
-	return make([]byte, 0, queueChunk)
+	return (*queueChunks.Get().(*[]byte))[:0]
 }
 
 // flush writes the queue until it is empty, many frames per system call,
@@ -264,7 +272,7 @@ func (c *Conn) flush() {
 		c.sent = nil
 		done := err != nil || len(sent) == 0 && len(c.queue) == 0
 		if done {
-			c.flushing, c.free = false, nil // an idle queue holds no memory
+			c.flushing = false
 		}
 		c.qmu.Unlock()
 		if err != nil {
@@ -313,16 +321,17 @@ func (c *Conn) writeBatch(chunks [][]byte, queued [][]byte) error {
 		}
 		return err
 	}
-	c.qmu.Lock()
-	defer c.qmu.Unlock()
 	if len(queued) == 0 {
 		for _, b := range chunks {
-			if cap(b) == queueChunk && len(c.free) < maxFree {
-				c.free = append(c.free, b[:0])
+			if cap(b) == queueChunk {
+				b = b[:0]
+				queueChunks.Put(&b)
 			}
 		}
 		return nil
 	}
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
 	c.sent = append(c.sent, queued...)
 	if !c.flushing {
 		c.flushing = true

@@ -21,6 +21,13 @@ type Options struct {
 	// when 0); Overflow is what happens past it.
 	QueueBytes int
 	Overflow   Overflow
+	// BorrowPayloads lends the payloads of message events instead of
+	// giving them: a payload stays valid only until the next Wait, which
+	// may reuse its memory, so a caller that keeps one copies it. It
+	// saves an allocation and a copy per read, for a caller that handles
+	// each message before it waits for the next (a counter, a printer, a
+	// relay).
+	BorrowPayloads bool
 	// SwitchEvents makes switches report every message they pass on
 	// (EventSwitchRx and EventSwitchTx). Without it a switch reports only
 	// its end.
@@ -105,7 +112,7 @@ func NewLoop(opts Options) *Loop {
 	l.pcond = sync.NewCond(&l.pmu)
 	l.poll, l.perr = newPoller()
 	if l.perr != nil {
-		l.poll = &poller{closed: true}
+		l.poll = closedPoller()
 	}
 	return l
 }
@@ -138,13 +145,13 @@ func (l *Loop) Wait(ctx context.Context) (Event, error) {
 		if l.closed.Load() {
 			return Event{}, ErrClosed
 		}
-		timeout := -1
+		var deadline time.Time // of the wait for the poller: the next tick
 		if t := l.timer.Load(); t != nil {
-			ev, wait, due := l.tick(t)
+			ev, next, due := l.tick(t)
 			if due {
 				return ev, nil
 			}
-			timeout = wait
+			deadline = next
 		}
 		if c := l.cur; c != nil {
 			if p, ok := c.in.next(); ok {
@@ -175,7 +182,7 @@ func (l *Loop) Wait(ctx context.Context) (Event, error) {
 			return Event{}, err
 		}
 		l.watchContext(ctx)
-		if err := l.sleep(timeout); err != nil {
+		if err := l.sleep(deadline); err != nil {
 			if errors.Is(err, ErrClosed) {
 				return Event{}, ErrClosed
 			}
@@ -184,31 +191,30 @@ func (l *Loop) Wait(ctx context.Context) (Event, error) {
 	}
 }
 
-// tick returns the timer event when a tick is due, or how many
-// milliseconds are left until it is.
-func (l *Loop) tick(t *ticking) (Event, int, bool) {
+// tick returns the timer event when a tick is due, or when the next one
+// is.
+func (l *Loop) tick(t *ticking) (Event, time.Time, bool) {
 	if t != l.ticking {
 		l.ticking, l.ticks = t, 0
 	}
 	now := time.Now()
 	due := t.start.Add(time.Duration(l.ticks+1) * t.every)
 	if now.Before(due) {
-		ms := (due.Sub(now) + time.Millisecond - 1) / time.Millisecond
-		return Event{}, int(min(ms, 1<<30)), false
+		return Event{}, due, false
 	}
 	l.ticks = int64(now.Sub(t.start) / t.every) // ticks missed are not piled up
-	return Event{Type: EventTimer, Time: now}, 0, true
+	return Event{Type: EventTimer, Time: now}, time.Time{}, true
 }
 
-// sleep waits for the poller at most msec milliseconds (-1: no bound),
-// unless something was posted meanwhile.
-func (l *Loop) sleep(msec int) error {
+// sleep waits for the poller until the deadline (none when zero), unless
+// something was posted meanwhile.
+func (l *Loop) sleep(deadline time.Time) error {
 	l.poll.sleeping.Store(true)
 	if l.npost.Load() > 0 { // posted before the flag was seen
 		l.poll.sleeping.Store(false)
 		return nil
 	}
-	err := l.poll.wait(msec)
+	err := l.poll.wait(deadline)
 	l.poll.sleeping.Store(false)
 	return err
 }
@@ -330,7 +336,7 @@ func (l *Loop) readConn(c *Conn) {
 	case direct:
 		c.in.grew(n)
 	default:
-		c.in.feed(buf[:n])
+		c.in.feed(buf[:n], l.opts.BorrowPayloads)
 	}
 	if c.in.has() {
 		c.heard.Store(true)
@@ -423,7 +429,7 @@ func (l *Loop) post(evs []Event, force bool) {
 func (l *Loop) Add(c *Conn) {
 	buffered := false
 	if fr := c.fr; fr.Buffered() > 0 {
-		c.in.feed(fr.buf[fr.off:fr.end])
+		c.in.feed(fr.buf[fr.off:fr.end], false)
 		fr.off, fr.end = 0, 0
 		buffered = true
 	}
@@ -584,8 +590,7 @@ func (l *Loop) Close() error {
 		for _, x := range externals {
 			x.Close()
 		}
-		l.poll.wake()  // a sleeping Wait returns ErrClosed
-		l.poll.close() // once no Wait is inside
+		l.poll.close() // a sleeping Wait returns ErrClosed
 		l.wg.Wait()
 	})
 	return err

@@ -13,7 +13,7 @@ func (l *Loop) Pending() int {
 		n++
 	}
 	if n == 0 && l.poll.i == l.poll.n && !l.closed.Load() {
-		l.poll.wait(0)
+		l.poll.poll()
 	}
 	for i := l.poll.i; i < l.poll.n; i++ {
 		if l.poll.token(i) != wakeToken {

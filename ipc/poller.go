@@ -1,30 +1,34 @@
 package ipc
 
 import (
+	"errors"
 	"fmt"
-	"sync"
+	"os"
 	"sync/atomic"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// poller is the loop's own epoll instance. Wait sleeps in epoll_wait on
-// it, so that a message wakes the very thread that hands it out, as in a
-// C event loop, instead of a reader goroutine that must then wake Wait's.
+// poller is the loop's own epoll instance. Wait reads the connections it
+// finds ready itself, so that a message wakes the goroutine that hands it
+// out, instead of a reader goroutine that must then wake Wait's. The
+// epoll fd is itself watched by the runtime's poller: when nothing is
+// ready, Wait parks like any goroutine blocked on a socket, and a timer
+// is a read deadline on it.
+//
 // Connections and externals are watched under a token (the connection's
 // or external's number); token 0 is an eventfd that goroutines write to
 // wake Wait for what they post (new clients, sent events, switches).
 type poller struct {
-	// mu is held for reading around every use of the two fds and taken
-	// for writing to close them, so that no fd number is used once it may
-	// belong to something else.
-	mu     sync.RWMutex
-	epfd   int
-	evfd   int
-	closed bool
+	ep, ev   *os.File // the epoll fd and the eventfd
+	epRaw    syscall.RawConn
+	evRaw    syscall.RawConn
+	deadline time.Time // the read deadline set on ep
 
-	// sleeping is set while Wait is in, or about to enter, epoll_wait
-	// with nothing posted: a poster that clears it must wake Wait.
+	// sleeping is set while Wait is in, or about to enter, its wait with
+	// nothing posted: a poster that clears it must wake Wait.
 	sleeping atomic.Bool
 
 	evs  [128]unix.EpollEvent
@@ -48,34 +52,47 @@ func newPoller() (*poller, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
-	p := &poller{epfd: epfd, evfd: evfd}
-	if err := p.ctl(unix.EPOLL_CTL_ADD, evfd, wakeToken, unix.EPOLLIN); err != nil {
+	ev := unix.EpollEvent{Events: unix.EPOLLIN} // token 0
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		unix.Close(epfd)
+		unix.Close(evfd)
+		return nil, fmt.Errorf("epoll_ctl: %w", err)
+	}
+	unix.SetNonblock(epfd, true) // so that the runtime polls it
+	p := &poller{ep: os.NewFile(uintptr(epfd), "epoll"), ev: os.NewFile(uintptr(evfd), "eventfd")}
+	if p.epRaw, err = p.ep.SyscallConn(); err == nil {
+		p.evRaw, err = p.ev.SyscallConn()
+	}
+	if err != nil {
 		p.close()
 		return nil, err
 	}
 	return p, nil
 }
 
-// ctl adds, changes or removes the watch of fd. The caller holds mu for
-// reading, or owns p alone.
-func (p *poller) ctl(op, fd int, token uint64, events uint32) error {
-	ev := unix.EpollEvent{Events: events, Fd: int32(uint32(token)), Pad: int32(uint32(token >> 32))}
-	for {
-		err := unix.EpollCtl(p.epfd, op, fd, &ev)
-		if err != unix.EINTR {
-			return err
-		}
-	}
-}
+// closedPoller stands in for a poller that could not be made: every
+// method of a nil *os.File fails.
+func closedPoller() *poller { return &poller{} }
 
-// watch applies op to fd under token, unless the poller is closed.
+// watch adds, changes or removes the watch of fd under token. It fails
+// with ErrClosed once the poller is closed.
 func (p *poller) watch(op, fd int, token uint64, events uint32) error {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.closed {
+	if p.epRaw == nil {
 		return ErrClosed
 	}
-	return p.ctl(op, fd, token, events)
+	ev := unix.EpollEvent{Events: events, Fd: int32(uint32(token)), Pad: int32(uint32(token >> 32))}
+	var err error
+	cerr := p.epRaw.Control(func(epfd uintptr) {
+		for {
+			if err = unix.EpollCtl(int(epfd), op, fd, &ev); err != unix.EINTR {
+				return
+			}
+		}
+	})
+	if cerr != nil {
+		return ErrClosed
+	}
+	return err
 }
 
 // token returns the token of the i-th result.
@@ -83,45 +100,79 @@ func (p *poller) token(i int) uint64 {
 	return uint64(uint32(p.evs[i].Fd)) | uint64(uint32(p.evs[i].Pad))<<32
 }
 
-// wait collects ready fds, sleeping at most msec milliseconds (-1: until
-// something is ready). It returns ErrClosed once the poller is closed.
-func (p *poller) wait(msec int) error {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.closed {
-		return ErrClosed
+// poll collects what is ready now, without waiting.
+func (p *poller) poll() {
+	p.i, p.n = 0, 0
+	if p.epRaw != nil {
+		p.epRaw.Control(func(epfd uintptr) {
+			p.n, _ = unix.EpollWait(int(epfd), p.evs[:], 0)
+			p.n = max(p.n, 0)
+		})
 	}
-	n, err := unix.EpollWait(p.epfd, p.evs[:], msec)
-	p.i, p.n = 0, max(n, 0)
-	if err != nil && err != unix.EINTR {
-		return fmt.Errorf("epoll_wait: %w", err)
-	}
-	return nil
 }
 
-// wake makes a sleeping or coming wait return.
-func (p *poller) wake() {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if !p.closed {
-		one := [8]byte{1} // a non-zero u64 in either byte order
-		unix.Write(p.evfd, one[:])
+// wait collects what is ready, waiting until something is or until the
+// deadline passes (none when zero). It returns ErrClosed once the poller
+// is closed.
+func (p *poller) wait(deadline time.Time) error {
+	if deadline != p.deadline {
+		p.deadline = deadline
+		p.ep.SetReadDeadline(deadline)
 	}
+	err := p.collect()
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil
+	}
+	return err
+}
+
+// collect runs epoll_wait without sleeping in it; while nothing is ready,
+// the goroutine parks until the epoll fd is readable.
+func (p *poller) collect() error {
+	p.i, p.n = 0, 0
+	if p.epRaw == nil {
+		return ErrClosed
+	}
+	var werr error
+	err := p.epRaw.Read(func(epfd uintptr) bool {
+		n, err := unix.EpollWait(int(epfd), p.evs[:], 0)
+		switch {
+		case err == unix.EINTR:
+			return false
+		case err != nil:
+			werr = fmt.Errorf("epoll_wait: %w", err)
+			return true
+		}
+		p.n = n
+		return n > 0
+	})
+	if err != nil {
+		if errors.Is(err, os.ErrClosed) {
+			return ErrClosed
+		}
+		return err
+	}
+	return werr
+}
+
+// wake makes a waiting or coming wait return.
+func (p *poller) wake() {
+	one := [8]byte{1} // a non-zero u64 in either byte order
+	p.ev.Write(one[:])
 }
 
 // drainWake resets the eventfd after it woke wait.
 func (p *poller) drainWake() {
-	var buf [8]byte
-	unix.Read(p.evfd, buf[:])
+	if p.evRaw != nil {
+		p.evRaw.Control(func(fd uintptr) {
+			var buf [8]byte
+			unix.Read(int(fd), buf[:])
+		})
+	}
 }
 
-// close releases the fds once no wait or wake uses them.
+// close releases the fds; a goroutine parked in wait returns ErrClosed.
 func (p *poller) close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.closed {
-		p.closed = true
-		unix.Close(p.evfd)
-		unix.Close(p.epfd)
-	}
+	p.ep.Close()
+	p.ev.Close()
 }

@@ -46,8 +46,11 @@ func (s *splitter) grew(n int) {
 }
 
 // feed takes the bytes of one read. It is called only once every frame
-// of the previous read was handed out. data is not kept.
-func (s *splitter) feed(data []byte) {
+// of the previous read was handed out. Unless borrow is set, data is not
+// kept: the complete frames are copied to one new allocation; with
+// borrow, they are handed out from data itself, which the caller must not
+// reuse while they are in use.
+func (s *splitter) feed(data []byte, borrow bool) {
 	if len(s.part) > 0 {
 		data = s.finish(data)
 		if s.err != nil {
@@ -66,7 +69,10 @@ func (s *splitter) feed(data []byte) {
 		}
 		end += HeaderSize + int(n)
 	}
-	if end > 0 {
+	switch {
+	case end > 0 && borrow:
+		s.ready = data[:end]
+	case end > 0:
 		s.ready = append([]byte(nil), data[:end]...)
 	}
 	if rest := data[end:]; len(rest) > 0 && s.err == nil {
