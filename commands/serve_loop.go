@@ -76,7 +76,8 @@ func newServer(cfg serveConfig, stdin io.Reader) (*server, error) {
 		s.messages = true // they are what the script answers
 	}
 	s.messages = s.messages || cfg.g.Verbose
-	s.loop = ipc.NewLoop(ipc.Options{RunDir: cfg.g.RunDir, MaxSize: cfg.maxSize})
+	_, stream := s.mode.(streamMode) // prints each message before the next Wait: it may borrow them
+	s.loop = ipc.NewLoop(ipc.Options{RunDir: cfg.g.RunDir, MaxSize: cfg.maxSize, BorrowPayloads: stream})
 	svc, err := s.loop.Listen(cfg.name, ipc.ServiceOptions{Allow: cfg.allow, MaxClients: cfg.maxClients})
 	if err != nil {
 		s.loop.Close()

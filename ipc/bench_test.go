@@ -8,9 +8,11 @@ package ipc
 //	service) over raw net.UnixConn ping-pong. Bar: ratio <= 1.3.
 //
 //	BenchmarkStream: one-way 64-byte messages from one process to
-//	another; engine (Conn.Schedule, the service counting EventMessage
-//	from Wait) as a share of raw batched streaming (big writes of frames,
-//	big reads counted frame by frame). Bar: share >= 50 %.
+//	another; engine (Conn.Schedule with OverflowBlock, the service
+//	counting EventMessage from Wait with BorrowPayloads, as a counter
+//	that keeps no payload would) as a share of raw batched streaming (big
+//	writes of frames, big reads counted frame by frame). Bar: share >=
+//	50 %.
 //
 // Each peer is this test binary run again as TestHelperProcess.
 

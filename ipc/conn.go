@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // DefaultQueueBytes bounds what may wait in one connection's send queue.
@@ -225,23 +227,71 @@ func (c *Conn) Schedule(p []byte) error {
 	}
 	start := !c.flushing
 	c.flushing = true
-	inline := c.overflow == OverflowBlock && c.qbytes >= queueChunk
+	// A caller that accepts to wait writes a full chunk itself, from the
+	// CPU whose cache holds it, as far as the socket takes it now.
+	inline := c.overflow == OverflowBlock && c.qbytes >= queueChunk && c.loop == nil && c.raw != nil
 	c.qmu.Unlock()
 	if start {
 		go c.flush()
 	}
 	if inline && c.wmu.TryLock() {
-		// A caller that accepts to wait writes a full chunk itself, from
-		// the CPU whose cache holds it.
-		var err error
-		if chunks, queued := c.takeQueue(); len(chunks) > 0 {
-			err = c.writeBatch(chunks, queued)
-		}
+		err := c.writeNow()
 		c.wmu.Unlock()
 		if err != nil {
 			c.fail(err)
 			return err
 		}
+	}
+	return nil
+}
+
+// writeNow writes what is queued as far as the socket takes it without
+// waiting, and queues the rest again, in front. The caller holds wmu; the
+// connection reports no sent events.
+func (c *Conn) writeNow() error {
+	chunks, _ := c.takeQueue()
+	var n int
+	var werr error
+	err := c.raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = unix.Writev(int(fd), chunks)
+			if werr != unix.EINTR {
+				return true
+			}
+		}
+	})
+	switch {
+	case err != nil:
+		return err
+	case werr == unix.EAGAIN:
+		n = 0
+	case werr != nil:
+		return werr
+	}
+	for len(chunks) > 0 && n >= len(chunks[0]) {
+		n -= len(chunks[0])
+		if cap(chunks[0]) == queueChunk {
+			b := chunks[0][:0]
+			queueChunks.Put(&b)
+		}
+		chunks = chunks[1:]
+	}
+	if len(chunks) == 0 {
+		return nil
+	}
+	chunks[0] = chunks[0][n:]
+	c.qmu.Lock()
+	left := 0
+	for _, b := range chunks {
+		left += len(b)
+	}
+	c.queue = append(chunks, c.queue...)
+	c.qbytes += left
+	start := !c.flushing
+	c.flushing = true
+	c.qmu.Unlock()
+	if start {
+		go c.flush()
 	}
 	return nil
 }

@@ -497,3 +497,50 @@ func TestOverflowBlock(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduleBlockStream: a client that accepts to wait (OverflowBlock)
+// writes full chunks itself, as far as the socket takes them; a slow
+// reader still gets every message, in order.
+func TestScheduleBlockStream(t *testing.T) {
+	a, b := socketPair(t)
+	c := NewConn(a, 0)
+	c.SetQueue(256<<10, OverflowBlock)
+	const n = 100000
+	done := make(chan error, 1)
+	go func() {
+		r := NewFrameReader(b, 0)
+		for i := range n {
+			p, err := r.ReadFrame()
+			if err != nil {
+				done <- err
+				return
+			}
+			if want := fmt.Sprintf("message %06d", i); string(p) != want {
+				done <- fmt.Errorf("got %q, want %q", p, want)
+				return
+			}
+			if i%10000 == 0 {
+				time.Sleep(5 * time.Millisecond) // a slow reader: the socket fills
+			}
+		}
+		done <- nil
+	}()
+	for i := range n {
+		if err := c.Schedule(fmt.Appendf(nil, "message %06d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(patience):
+		t.Fatal("the reader did not get every message")
+	}
+}

@@ -22,8 +22,13 @@
 // into few system calls, reported later by EventSent). Each send queue is
 // bounded in bytes; a peer that does not read is closed with ErrQueueFull
 // by default (see Overflow), so memory stays bounded whatever peers do.
-// Receiving is bounded too: readers block while events wait to be handed
-// out, which pushes back on the peers.
+// Receiving is bounded too: Wait reads a connection itself (one epoll
+// instance for the loop, polled by the runtime) only when it has handed
+// out the frames of the last read, so a peer that sends faster than the
+// caller handles its messages fills its socket and is slowed down by the
+// kernel. Each payload handed out is the caller's; with
+// Options.BorrowPayloads it is only lent until the next Wait, which saves
+// an allocation per read.
 //
 // A service may accept only some users and groups (ServiceOptions.Allow);
 // refused peers are closed at once and reported as an EventError wrapping

@@ -39,9 +39,14 @@ type Options struct {
 // handles its messages fills its socket and is slowed down by the kernel.
 // Goroutines (accepting clients, flushing send queues, switches) post
 // their events instead, up to postedMax before they wait for Wait.
+//
+// A read of a connection takes up to readBuf bytes. The frames of a read
+// share one allocation, which a payload kept by the caller keeps alive;
+// with BorrowPayloads nothing is allocated, and reads are larger.
 const (
-	postedMax = 4096
-	readBuf   = 64 << 10 // one read of a connection
+	postedMax    = 4096
+	readBuf      = 64 << 10
+	borrowedRead = 256 << 10
 )
 
 // Events the loop posts to itself; Wait acts on them and never hands them
@@ -183,7 +188,7 @@ func (l *Loop) Wait(ctx context.Context) (Event, error) {
 		}
 		l.watchContext(ctx)
 		if err := l.sleep(deadline); err != nil {
-			if errors.Is(err, ErrClosed) {
+			if l.closed.Load() || errors.Is(err, ErrClosed) {
 				return Event{}, ErrClosed
 			}
 			return Event{}, err
@@ -309,6 +314,9 @@ func (l *Loop) readConn(c *Conn) {
 	if !direct {
 		if l.scratch == nil {
 			l.scratch = make([]byte, readBuf)
+			if l.opts.BorrowPayloads {
+				l.scratch = make([]byte, borrowedRead)
+			}
 		}
 		buf = l.scratch
 	}

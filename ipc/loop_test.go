@@ -1,9 +1,11 @@
 package ipc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"sync"
 	"testing"
@@ -268,5 +270,108 @@ func TestLoopCloseEndsEverything(t *testing.T) {
 	c.NetConn().SetReadDeadline(time.Now().Add(patience))
 	if _, err := c.ReadMessage(); err == nil {
 		t.Fatal("the client still reads after the loop closed")
+	}
+}
+
+// TestLoopBorrowPayloads: lent payloads are right while they are lent,
+// across reads of many frames and a frame larger than a read.
+func TestLoopBorrowPayloads(t *testing.T) {
+	l := newLoop(t, Options{BorrowPayloads: true})
+	serve(t, l, "svc", ServiceOptions{})
+	c := dial(t, l, "svc")
+	expect(t, l, EventConnection)
+	big := make([]byte, 300<<10)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	var stream []byte
+	const n = 20000
+	for i := range n {
+		stream = AppendFrame(stream, fmt.Appendf(nil, "m%d", i))
+	}
+	stream = AppendFrame(stream, big)
+	go c.NetConn().Write(stream)
+	for i := range n {
+		ev := expect(t, l, EventMessage)
+		if want := fmt.Sprintf("m%d", i); string(ev.Payload) != want {
+			t.Fatalf("message %d: %q, want %q", i, ev.Payload, want)
+		}
+	}
+	if ev := expect(t, l, EventMessage); !bytes.Equal(ev.Payload, big) {
+		t.Fatal("the large message came wrong")
+	}
+}
+
+// TestLoopAddBuffered: frames a Conn read before it came under a loop
+// come first, then the rest, in order.
+func TestLoopAddBuffered(t *testing.T) {
+	a, b := socketPair(t)
+	c := NewConn(a, 0)
+	var frames []byte
+	for i := range 3 {
+		frames = AppendFrame(frames, fmt.Appendf(nil, "f%d", i))
+	}
+	if _, err := b.Write(frames); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := c.ReadMessage(); err != nil || string(p) != "f0" {
+		t.Fatalf("read %q, %v", p, err)
+	}
+	l := newLoop(t, Options{})
+	l.Add(c)
+	if err := WriteFrame(b, []byte("f3")); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		if ev := expect(t, l, EventMessage); string(ev.Payload) != fmt.Sprintf("f%d", i) {
+			t.Fatalf("got %q, want f%d", ev.Payload, i)
+		}
+	}
+	b.Close()
+	if ev := expect(t, l, EventDisconnection); ev.Conn != c || ev.Err != nil {
+		t.Fatalf("disconnection of %v: %v", ev.Conn, ev.Err)
+	}
+}
+
+// TestLoopConnWithoutFd: a stream with no file descriptor (here a pipe
+// in memory, as TLS would be) is read by a goroutine of its own.
+func TestLoopConnWithoutFd(t *testing.T) {
+	a, b := net.Pipe()
+	c := NewConn(a, 0)
+	l := newLoop(t, Options{})
+	l.Add(c)
+	go func() {
+		for i := range 3 {
+			WriteFrame(b, fmt.Appendf(nil, "p%d", i))
+		}
+		b.Close()
+	}()
+	for i := range 3 {
+		if ev := expect(t, l, EventMessage); string(ev.Payload) != fmt.Sprintf("p%d", i) {
+			t.Fatalf("got %q, want p%d", ev.Payload, i)
+		}
+	}
+	if ev := expect(t, l, EventDisconnection); ev.Conn != c {
+		t.Fatal("not its disconnection")
+	}
+}
+
+// TestLoopCloseWakesWait: Close ends a Wait that sleeps.
+func TestLoopCloseWakesWait(t *testing.T) {
+	l := NewLoop(Options{RunDir: runDir(t)})
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.Wait(context.Background())
+		done <- err
+	}()
+	time.Sleep(10 * time.Millisecond) // let it sleep; either way it must end
+	l.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("got %v, want ErrClosed", err)
+		}
+	case <-time.After(patience):
+		t.Fatal("Close did not wake Wait")
 	}
 }
