@@ -439,6 +439,7 @@ func (l *Loop) Add(c *Conn) {
 	if fr := c.fr; fr.Buffered() > 0 {
 		c.in.feed(fr.buf[fr.off:fr.end], false)
 		fr.off, fr.end = 0, 0
+		c.at = time.Now()
 		buffered = true
 	}
 	l.adopt(c)

@@ -323,8 +323,12 @@ func TestLoopAddBuffered(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 3; i++ {
-		if ev := expect(t, l, EventMessage); string(ev.Payload) != fmt.Sprintf("f%d", i) {
+		ev := expect(t, l, EventMessage)
+		if string(ev.Payload) != fmt.Sprintf("f%d", i) {
 			t.Fatalf("got %q, want f%d", ev.Payload, i)
+		}
+		if ev.Time.IsZero() {
+			t.Fatalf("message f%d has no time", i)
 		}
 	}
 	b.Close()
