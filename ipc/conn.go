@@ -250,23 +250,12 @@ func (c *Conn) Schedule(p []byte) error {
 // connection reports no sent events.
 func (c *Conn) writeNow() error {
 	chunks, _ := c.takeQueue()
-	var n int
-	var werr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		for {
-			n, werr = unix.Writev(int(fd), chunks)
-			if werr != unix.EINTR {
-				return true
-			}
-		}
-	})
+	n, err := now(c.raw.Write, func(fd int) (int, error) { return unix.Writev(fd, chunks) })
 	switch {
+	case err == unix.EAGAIN:
+		n = 0
 	case err != nil:
 		return err
-	case werr == unix.EAGAIN:
-		n = 0
-	case werr != nil:
-		return werr
 	}
 	for len(chunks) > 0 && n >= len(chunks[0]) {
 		n -= len(chunks[0])

@@ -169,6 +169,25 @@ func (fr *FrameReader) readSome() (int, error) {
 	return m, nil
 }
 
+// now runs op once on the fd behind a RawConn's Read or Write (do),
+// without waiting for the fd to be ready, and again if a signal cut it
+// short. An error of op, such as EAGAIN, is returned as is.
+func now(do func(func(uintptr) bool) error, op func(fd int) (int, error)) (int, error) {
+	var n int
+	var operr error
+	err := do(func(fd uintptr) bool {
+		for {
+			if n, operr = op(int(fd)); operr != unix.EINTR {
+				return true
+			}
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, operr
+}
+
 // chunks recycles read buffers between connections.
 var chunks = sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}
 

@@ -320,23 +320,12 @@ func (l *Loop) readConn(c *Conn) {
 		}
 		buf = l.scratch
 	}
-	var n int
-	var rerr error
-	err := c.raw.Read(func(fd uintptr) bool {
-		for {
-			n, rerr = unix.Read(int(fd), buf)
-			if rerr != unix.EINTR {
-				return true
-			}
-		}
-	})
+	n, err := now(c.raw.Read, func(fd int) (int, error) { return unix.Read(fd, buf) })
 	switch {
+	case err == unix.EAGAIN:
+		// woken for nothing
 	case err != nil:
 		c.in.err = c.readError(err)
-	case rerr == unix.EAGAIN:
-		// woken for nothing
-	case rerr != nil:
-		c.in.err = c.readError(rerr)
 	case n == 0 && c.in.midFrame():
 		c.in.err = c.readError(io.ErrUnexpectedEOF)
 	case n == 0:

@@ -59,19 +59,6 @@ func splitAll(data, sizes []byte, limit, scratch int, borrow bool) ([][]byte, er
 	}
 }
 
-// readReference reads data with a FrameReader, the reference.
-func readReference(data []byte, limit int) ([][]byte, error) {
-	fr := NewFrameReader(bytes.NewReader(data), limit)
-	var got [][]byte
-	for {
-		p, err := fr.ReadFrame()
-		if err != nil {
-			return got, err
-		}
-		got = append(got, p)
-	}
-}
-
 // sameEnd reports whether two ends of stream are of the same kind.
 func sameEnd(a, b error) bool {
 	switch {
@@ -83,7 +70,7 @@ func sameEnd(a, b error) bool {
 
 func checkSplit(t *testing.T, data, sizes []byte, limit, scratch int, borrow bool) {
 	t.Helper()
-	want, wantEnd := readReference(data, limit)
+	want, wantEnd := readAll(NewFrameReader(bytes.NewReader(data), limit))
 	got, end := splitAll(data, sizes, limit, scratch, borrow)
 	if len(got) != len(want) {
 		t.Fatalf("%d frames, want %d", len(got), len(want))
