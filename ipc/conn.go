@@ -65,6 +65,7 @@ type Conn struct {
 	qmax     int
 	overflow Overflow
 	flushing bool
+	drained  chan struct{} // closed when flushing ends, for Flush
 
 	data      atomic.Value
 	heard     atomic.Bool           // a message was received
@@ -312,6 +313,10 @@ func (c *Conn) flush() {
 		done := err != nil || len(sent) == 0 && len(c.queue) == 0
 		if done {
 			c.flushing = false
+			if c.drained != nil {
+				close(c.drained)
+				c.drained = nil
+			}
 		}
 		c.qmu.Unlock()
 		if err != nil {
@@ -391,15 +396,21 @@ func (c *Conn) fail(err error) {
 func (c *Conn) Flush(ctx context.Context) error {
 	for {
 		c.qmu.Lock()
-		idle := !c.flushing && len(c.queue) == 0
-		c.qmu.Unlock()
-		if idle || c.closed.Load() {
+		if !c.flushing && len(c.queue) == 0 || c.closed.Load() {
+			c.qmu.Unlock()
 			return nil
 		}
+		if c.drained == nil {
+			c.drained = make(chan struct{})
+		}
+		drained := c.drained
+		c.qmu.Unlock()
 		select {
+		case <-drained: // more may have been scheduled since: look again
+		case <-c.gone:
+			return nil
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Millisecond):
 		}
 	}
 }
