@@ -150,3 +150,21 @@ func dupFd(f *os.File) (int, error) {
 }
 
 func dup(fd int) (int, error) { return unix.Dup(fd) }
+
+// TestAddExternalRegularFile: a regular file cannot be polled; it is
+// refused rather than reported ready at every Wait.
+func TestAddExternalRegularFile(t *testing.T) {
+	l := newLoop(t, Options{})
+	f, err := os.CreateTemp(t.TempDir(), "regular")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := dupFd(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if _, err := l.AddExternal(fd); err == nil {
+		t.Fatal("a regular file was accepted as an external")
+	}
+}
