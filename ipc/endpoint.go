@@ -302,16 +302,11 @@ func listenService(name string, opts EndpointOptions) (*serviceListener, error) 
 			return nil, err
 		}
 	}
-	lock, err := lockService(path)
+	svc, err := bindService(name, path)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := listenSocket(path)
-	if err != nil {
-		lock.Close()
-		return nil, err
-	}
-	return &serviceListener{svc: &Service{name: name, path: path, ln: ln, lock: lock}, max: opts.MaxSize}, nil
+	return &serviceListener{svc: svc, max: opts.MaxSize}, nil
 }
 
 // Accept returns the next client of the service.

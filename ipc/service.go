@@ -59,16 +59,11 @@ func (l *Loop) Listen(name string, opts ServiceOptions) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	lock, err := lockService(path)
+	s, err := bindService(name, path)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := listenSocket(path)
-	if err != nil {
-		lock.Close()
-		return nil, err
-	}
-	s := &Service{name: name, path: path, ln: ln, lock: lock, opts: opts, loop: l}
+	s.opts, s.loop = opts, l
 	l.mu.Lock()
 	l.services = append(l.services, s)
 	l.mu.Unlock()
@@ -78,6 +73,20 @@ func (l *Loop) Listen(name string, opts ServiceOptions) (*Service, error) {
 		s.accept()
 	}()
 	return s, nil
+}
+
+// bindService takes the lock of the socket at path and listens there.
+func bindService(name, path string) (*Service, error) {
+	lock, err := lockService(path)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := listenSocket(path)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return &Service{name: name, path: path, ln: ln, lock: lock}, nil
 }
 
 // lockService takes LibIPC's lock file for the socket at path. The lock is
