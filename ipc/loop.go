@@ -83,7 +83,6 @@ type Loop struct {
 
 	timer  atomic.Pointer[ticking]
 	closed atomic.Bool
-	done   chan struct{}
 	once   sync.Once
 
 	mu        sync.Mutex
@@ -110,7 +109,6 @@ func NewLoop(opts Options) *Loop {
 	opts.RunDir = ResolveRunDir(opts.RunDir)
 	l := &Loop{
 		opts:      opts,
-		done:      make(chan struct{}),
 		conns:     make(map[uint64]*Conn),
 		externals: make(map[uint64]*External),
 	}
@@ -164,7 +162,7 @@ func (l *Loop) Wait(ctx context.Context) (Event, error) {
 			}
 			l.cur = nil
 			if err := c.in.err; err != nil {
-				l.ended(c, err)
+				l.ready = append(l.ready, l.end(c, err)...)
 			}
 		}
 		if l.next < len(l.ready) {
@@ -263,9 +261,7 @@ func (l *Loop) takePosted() {
 func (l *Loop) process(ev Event) (Event, bool) {
 	switch ev.Type {
 	case eventGone:
-		if !ev.Conn.reported.Load() {
-			l.ended(ev.Conn, ErrClosed)
-		}
+		l.ready = append(l.ready, l.end(ev.Conn, ErrClosed)...)
 		return ev, false
 	case eventBuffered:
 		if c := ev.Conn; !c.reported.Load() && c.in.has() {
@@ -341,10 +337,13 @@ func (l *Loop) readConn(c *Conn) {
 	}
 }
 
-// ended queues c's error, if any, and its disconnection, and closes it.
-func (l *Loop) ended(c *Conn, err error) {
+// end closes c, takes it out of the loop, and returns its error event,
+// if err is more than a clean end, and its disconnection; nothing when its
+// end was reported already. Wait and a goroutine reading c may both come
+// here: one of them reports it.
+func (l *Loop) end(c *Conn, err error) []Event {
 	if c.reported.Swap(true) {
-		return
+		return nil
 	}
 	if f := c.failure.Load(); f != nil {
 		err = *f // closed by the engine: say why
@@ -352,12 +351,13 @@ func (l *Loop) ended(c *Conn, err error) {
 	c.Close()
 	l.forget(c)
 	now := time.Now()
+	evs := make([]Event, 0, 2)
 	var cause error
 	if err != io.EOF && !errors.Is(err, ErrClosed) {
 		cause = err
-		l.ready = append(l.ready, Event{Type: EventError, Conn: c, Service: c.service, Err: err, Time: now})
+		evs = append(evs, Event{Type: EventError, Conn: c, Service: c.service, Err: err, Time: now})
 	}
-	l.ready = append(l.ready, Event{Type: EventDisconnection, Conn: c, Service: c.service, Err: cause, Time: now})
+	return append(evs, Event{Type: EventDisconnection, Conn: c, Service: c.service, Err: cause, Time: now})
 }
 
 // forget removes c from the loop and frees its place at its service, so
@@ -482,19 +482,14 @@ func (l *Loop) unwatch(c *Conn) {
 // until it ends, then its disconnection. The messages of one read go to
 // Wait as one batch.
 func (l *Loop) read(c *Conn) {
-	var cause error
 	var batch []Event
 	for {
 		p, err := c.ReadMessage()
 		if err != nil {
-			if f := c.failure.Load(); f != nil {
-				err = *f // closed by the engine: say why
+			if evs := l.end(c, err); evs != nil {
+				l.deliverBatch(evs)
 			}
-			if err != io.EOF && !errors.Is(err, ErrClosed) {
-				cause = err
-				batch = append(batch, Event{Type: EventError, Conn: c, Service: c.service, Err: err})
-			}
-			break
+			return
 		}
 		batch = append(batch, Event{Type: EventMessage, Conn: c, Service: c.service, Payload: p})
 		if len(batch) == 64 || !c.frameBuffered() {
@@ -502,13 +497,6 @@ func (l *Loop) read(c *Conn) {
 			batch = nil
 		}
 	}
-	if c.reported.Swap(true) {
-		return // Wait reported its end already
-	}
-	c.Close()
-	l.forget(c)
-	batch = append(batch, Event{Type: EventDisconnection, Conn: c, Service: c.service, Err: cause})
-	l.deliverBatch(batch)
 }
 
 // Conn returns the loop's connection with the given id, or nil.
@@ -562,7 +550,6 @@ func (l *Loop) Close() error {
 	l.once.Do(func() {
 		l.timer.Store(nil)
 		l.closed.Store(true)
-		close(l.done)
 		l.pmu.Lock()
 		l.pcond.Broadcast() // posters waiting for room give up
 		l.pmu.Unlock()
