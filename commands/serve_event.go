@@ -13,7 +13,7 @@ import (
 // serve makes itself (listening, a process that failed) are built here too.
 
 // eventRecord converts an engine event into the record serve prints.
-func eventRecord(ev ipc.Event) *format.Record {
+func eventRecord(ev *ipc.Event) *format.Record {
 	r := &format.Record{Event: ev.Type.String(), Time: ev.Time}
 	if ev.Conn != nil {
 		r.Client = clientID(ev.Conn)
@@ -43,7 +43,7 @@ func listeningRecord(svc *ipc.Service) *format.Record {
 }
 
 // timerRecord is the n-th tick of the timer.
-func timerRecord(ev ipc.Event, n int64) *format.Record {
+func timerRecord(ev *ipc.Event, n int64) *format.Record {
 	return &format.Record{Event: "timer", Time: ev.Time, Fields: []format.Field{{Key: "tick", Value: n}}}
 }
 

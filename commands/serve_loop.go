@@ -145,7 +145,7 @@ func (s *server) idle() bool {
 }
 
 // handle prints one event and passes it to the mode.
-func (s *server) handle(ev ipc.Event) error {
+func (s *server) handle(ev *ipc.Event) error {
 	switch ev.Type {
 	case ipc.EventConnection:
 		s.clients.Add(1)

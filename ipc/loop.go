@@ -66,6 +66,7 @@ type Loop struct {
 	perr error // why the poller could not be made
 
 	// Wait's goroutine only.
+	ev       Event     // the event Wait handed out last
 	ready    []Event   // events being handed out
 	next     int       // the next event of ready
 	cur      *Conn     // the connection whose read is being handed out
@@ -139,26 +140,32 @@ func (l *Loop) SetTimer(d time.Duration) {
 // closed (ErrClosed). A due timer tick comes first; then the rest of the
 // last read of a connection, the events posted by goroutines, and the
 // connections and externals found ready, in that order.
-func (l *Loop) Wait(ctx context.Context) (Event, error) {
+//
+// The event is the loop's, as LibIPC's ipc_wait_event fills the caller's
+// one: it is valid until the next Wait, which reuses it. Copy it (e :=
+// *ev) to keep it longer. Handing out a pointer rather than a copy spares
+// a busy service a copy of the event per message.
+func (l *Loop) Wait(ctx context.Context) (*Event, error) {
 	if l.perr != nil {
-		return Event{}, l.perr
+		return nil, l.perr
 	}
 	l.rearm()
 	for {
 		if l.closed.Load() {
-			return Event{}, ErrClosed
+			return nil, ErrClosed
 		}
 		var deadline time.Time // of the wait for the poller: the next tick
 		if t := l.timer.Load(); t != nil {
-			ev, next, due := l.tick(t)
+			next, due := l.tick(t)
 			if due {
-				return ev, nil
+				return &l.ev, nil
 			}
 			deadline = next
 		}
 		if c := l.cur; c != nil {
 			if p, ok := c.in.next(); ok {
-				return Event{Type: EventMessage, Conn: c, Service: c.service, Payload: p, Time: c.at}, nil
+				l.ev = Event{Type: EventMessage, Conn: c, Service: c.service, Payload: p, Time: c.at}
+				return &l.ev, nil
 			}
 			l.cur = nil
 			if err := c.in.err; err != nil {
@@ -166,8 +173,8 @@ func (l *Loop) Wait(ctx context.Context) (Event, error) {
 			}
 		}
 		if l.next < len(l.ready) {
-			if ev, ok := l.process(l.take()); ok {
-				return ev, nil
+			if l.process() {
+				return &l.ev, nil
 			}
 			continue
 		}
@@ -176,37 +183,38 @@ func (l *Loop) Wait(ctx context.Context) (Event, error) {
 			continue
 		}
 		if l.poll.i < l.poll.n {
-			if ev, ok := l.polled(); ok {
-				return ev, nil
+			if l.polled() {
+				return &l.ev, nil
 			}
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return Event{}, err
+			return nil, err
 		}
 		l.watchContext(ctx)
 		if err := l.sleep(deadline); err != nil {
 			if l.closed.Load() || errors.Is(err, ErrClosed) {
-				return Event{}, ErrClosed
+				return nil, ErrClosed
 			}
-			return Event{}, err
+			return nil, err
 		}
 	}
 }
 
-// tick returns the timer event when a tick is due, or when the next one
-// is.
-func (l *Loop) tick(t *ticking) (Event, time.Time, bool) {
+// tick makes the timer event the one to hand out when a tick is due, or
+// returns when the next one is.
+func (l *Loop) tick(t *ticking) (time.Time, bool) {
 	if t != l.ticking {
 		l.ticking, l.ticks = t, 0
 	}
 	now := time.Now()
 	due := t.start.Add(time.Duration(l.ticks+1) * t.every)
 	if now.Before(due) {
-		return Event{}, due, false
+		return due, false
 	}
 	l.ticks = int64(now.Sub(t.start) / t.every) // ticks missed are not piled up
-	return Event{Type: EventTimer, Time: now}, time.Time{}, true
+	l.ev = Event{Type: EventTimer, Time: now}
+	return time.Time{}, true
 }
 
 // sleep waits for the poller until the deadline (none when zero), unless
@@ -236,15 +244,14 @@ func (l *Loop) watchContext(ctx context.Context) {
 	l.ctxWatch = context.AfterFunc(ctx, l.poll.wake)
 }
 
-// take returns the next event of ready.
-func (l *Loop) take() Event {
-	ev := l.ready[l.next]
+// take moves the next event of ready to ev.
+func (l *Loop) take() {
+	l.ev = l.ready[l.next]
 	l.ready[l.next] = Event{} // hold on to nothing handed out
 	l.next++
 	if l.next == len(l.ready) {
 		l.ready, l.next = l.ready[:0], 0
 	}
-	return ev
 }
 
 // takePosted moves the posted events to ready, which is empty.
@@ -257,26 +264,28 @@ func (l *Loop) takePosted() {
 	l.pmu.Unlock()
 }
 
-// process acts on an event of ready and says whether to hand it out.
-func (l *Loop) process(ev Event) (Event, bool) {
-	switch ev.Type {
+// process takes the next event of ready, acts on it, and says whether to
+// hand it out.
+func (l *Loop) process() bool {
+	l.take()
+	switch ev := &l.ev; ev.Type {
 	case eventGone:
 		l.ready = append(l.ready, l.end(ev.Conn, ErrClosed)...)
-		return ev, false
+		return false
 	case eventBuffered:
 		if c := ev.Conn; !c.reported.Load() && c.in.has() {
 			l.cur = c
 		}
-		return ev, false
+		return false
 	case EventConnection:
 		l.watch(ev.Conn) // from now on, and not before: its messages follow it
 	}
-	return ev, true
+	return true
 }
 
-// polled acts on the next ready fd, and returns the event to hand out, if
-// any.
-func (l *Loop) polled() (Event, bool) {
+// polled acts on the next ready fd, and says whether it made an event to
+// hand out.
+func (l *Loop) polled() bool {
 	token := l.poll.token(l.poll.i)
 	l.poll.i++
 	switch {
@@ -288,7 +297,8 @@ func (l *Loop) polled() (Event, bool) {
 		l.mu.Unlock()
 		if x != nil {
 			l.handed = x
-			return Event{Type: EventExternal, External: x, Time: time.Now()}, true
+			l.ev = Event{Type: EventExternal, External: x, Time: time.Now()}
+			return true
 		}
 	default:
 		c := l.Conn(token)
@@ -300,7 +310,7 @@ func (l *Loop) polled() (Event, bool) {
 		}
 		l.cur = c
 	}
-	return Event{}, false
+	return false
 }
 
 // readConn reads what c has for the loop, once.

@@ -53,7 +53,7 @@ func dial(t testing.TB, l *Loop, name string) *Conn {
 // timeout returns a deadline for one wait of a test.
 func timeout() time.Time { return time.Now().Add(patience) }
 
-// next returns the loop's next event.
+// next returns a copy of the loop's next event.
 func next(t testing.TB, l *Loop) Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
@@ -62,7 +62,7 @@ func next(t testing.TB, l *Loop) Event {
 	if err != nil {
 		t.Fatalf("waiting for an event: %v", err)
 	}
-	return ev
+	return *ev
 }
 
 // expect returns the next event of type typ, skipping sent and timer
