@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -158,28 +159,43 @@ func sendAll(c *cli.Context, conn *ipc.Conn) (int, error) {
 	return sendLines(c.Context, bufio.NewReaderSize(in, 64<<10), conn)
 }
 
-// sendLines sends each line of r as one message, batching writes.
+// sendLines sends each line of r as one message. The complete lines
+// already read go as one batch; a line still arriving is waited for.
 func sendLines(ctx context.Context, r *bufio.Reader, conn *ipc.Conn) (int, error) {
 	n := 0
+	var batch [][]byte
 	for {
-		line, err := r.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			return n, fmt.Errorf("%w: stdin line over %d bytes; use --raw for large messages", ipc.ErrBadData, r.Size())
-		}
-		if len(line) > 0 && (err == nil || err == io.EOF) {
-			if line[len(line)-1] == '\n' {
-				line = line[:len(line)-1]
+		buffered, _ := r.Peek(r.Buffered())
+		if end := bytes.LastIndexByte(buffered, '\n'); end >= 0 {
+			batch = batch[:0]
+			for lines := buffered[:end+1]; len(lines) > 0; {
+				i := bytes.IndexByte(lines, '\n')
+				batch = append(batch, lines[:i])
+				lines = lines[i+1:]
 			}
-			if err := conn.Schedule(append([]byte(nil), line...)); err != nil {
+			m, err := conn.ScheduleBatch(batch) // copies the lines
+			n += m
+			if err != nil {
 				return n, err
 			}
-			n++
-		}
-		if err == io.EOF {
-			return n, conn.Flush(ctx)
-		}
-		if err != nil {
-			return n, err
+			r.Discard(end + 1)
+		} else {
+			line, err := r.ReadSlice('\n')
+			if errors.Is(err, bufio.ErrBufferFull) {
+				return n, fmt.Errorf("%w: stdin line over %d bytes; use --raw for large messages", ipc.ErrBadData, r.Size())
+			}
+			if len(line) > 0 && (err == nil || err == io.EOF) {
+				if err := conn.Schedule(bytes.TrimSuffix(line, []byte("\n"))); err != nil {
+					return n, err
+				}
+				n++
+			}
+			if err == io.EOF {
+				return n, conn.Flush(ctx)
+			}
+			if err != nil {
+				return n, err
+			}
 		}
 		if r.Buffered() == 0 {
 			// Input is idle: let what is queued go out before blocking.

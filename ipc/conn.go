@@ -187,14 +187,71 @@ const queueChunk = 64 << 10
 var queueChunks = sync.Pool{New: func() any { b := make([]byte, 0, queueChunk); return &b }}
 
 // Schedule queues p to be sent and returns at once (LibIPC's
-// ipc_schedule). When the Conn belongs to a Loop, a sent event follows once
-// it is written. The queue is bounded; see Overflow.
+// ipc_schedule). p is copied: the caller may reuse it at once. When the
+// Conn belongs to a Loop, a sent event follows once it is written. The
+// queue is bounded; see Overflow.
 func (c *Conn) Schedule(p []byte) error {
-	if c.closed.Load() {
-		return ErrClosed
+	_, err := c.schedule(p, nil)
+	return err
+}
+
+// ScheduleBatch queues each payload of ps as a message of its own, in
+// order, as that many calls of Schedule would, but takes the queue's lock
+// once rather than once a message: a producer of many small messages
+// spends a fraction of the time. It returns how many were queued, fewer
+// than len(ps) only with the error that stopped it (the queue is full under
+// OverflowDrop or OverflowClose, or the connection is closed).
+func (c *Conn) ScheduleBatch(ps [][]byte) (int, error) {
+	if len(ps) == 0 {
+		return 0, nil
 	}
-	size := HeaderSize + len(p)
+	return c.schedule(ps[0], ps[1:])
+}
+
+// schedule queues p, then each payload of more, and returns how many it
+// queued.
+func (c *Conn) schedule(p []byte, more [][]byte) (int, error) {
+	if c.closed.Load() {
+		return 0, ErrClosed
+	}
 	c.qmu.Lock()
+	// A caller that accepts to wait writes each chunk it fills itself,
+	// from the CPU whose cache holds it, as far as the socket takes it
+	// now; the flusher writes the rest.
+	writer := c.overflow == OverflowBlock && c.loop == nil && c.raw != nil
+	for n := 0; ; n++ {
+		if n > 0 {
+			p = more[n-1]
+		}
+		if err := c.room(HeaderSize + len(p)); err != nil {
+			return n, err // room unlocked qmu
+		}
+		filled := c.enqueue(p)
+		if !c.flushing {
+			c.flushing = true
+			go c.flush()
+		}
+		if filled && writer && c.wmu.TryLock() {
+			c.qmu.Unlock()
+			err := c.writeNow()
+			c.wmu.Unlock()
+			if err != nil {
+				c.fail(err)
+				return n + 1, err
+			}
+			c.qmu.Lock()
+		}
+		if n == len(more) {
+			c.qmu.Unlock()
+			return n + 1, nil
+		}
+	}
+}
+
+// room waits until size more bytes fit in the queue, or applies the
+// overflow policy. The caller holds qmu; room releases it when it
+// returns an error.
+func (c *Conn) room(size int) error {
 	for c.qbytes > 0 && c.qbytes+size > c.qmax {
 		switch c.overflow {
 		case OverflowBlock:
@@ -213,8 +270,17 @@ func (c *Conn) Schedule(p []byte) error {
 		c.fail(err)
 		return err
 	}
+	return nil
+}
+
+// enqueue appends p's frame to the queue, and reports whether it filled a
+// chunk: p's frame starts a new one behind a chunk that has no room left.
+// The caller holds qmu.
+func (c *Conn) enqueue(p []byte) bool {
+	size := HeaderSize + len(p)
 	n := len(c.queue)
-	if n == 0 || cap(c.queue[n-1])-len(c.queue[n-1]) < size {
+	fresh := n == 0 || cap(c.queue[n-1])-len(c.queue[n-1]) < size
+	if fresh {
 		c.queue = append(c.queue, c.newChunk(size))
 		n++
 	}
@@ -226,24 +292,7 @@ func (c *Conn) Schedule(p []byte) error {
 		end := len(c.queue[n-1])
 		c.queued = append(c.queued, c.queue[n-1][end-len(p):end:end])
 	}
-	start := !c.flushing
-	c.flushing = true
-	// A caller that accepts to wait writes a full chunk itself, from the
-	// CPU whose cache holds it, as far as the socket takes it now.
-	inline := c.overflow == OverflowBlock && c.qbytes >= queueChunk && c.loop == nil && c.raw != nil
-	c.qmu.Unlock()
-	if start {
-		go c.flush()
-	}
-	if inline && c.wmu.TryLock() {
-		err := c.writeNow()
-		c.wmu.Unlock()
-		if err != nil {
-			c.fail(err)
-			return err
-		}
-	}
-	return nil
+	return fresh && n > 1
 }
 
 // writeNow writes what is queued as far as the socket takes it without
@@ -251,25 +300,20 @@ func (c *Conn) Schedule(p []byte) error {
 // connection reports no sent events.
 func (c *Conn) writeNow() error {
 	chunks, _ := c.takeQueue()
-	n, err := now(c.raw.Write, func(fd int) (int, error) { return unix.Writev(fd, chunks) })
+	n, err := now(c.raw.Write, func(fd int) (int, error) { return writevNow(fd, chunks, 0) })
 	switch {
 	case err == unix.EAGAIN:
 		n = 0
 	case err != nil:
 		return err
 	}
-	for len(chunks) > 0 && n >= len(chunks[0]) {
-		n -= len(chunks[0])
-		if cap(chunks[0]) == queueChunk {
-			b := chunks[0][:0]
-			queueChunks.Put(&b)
-		}
-		chunks = chunks[1:]
-	}
+	i, skip := written(chunks, n)
+	recycle(chunks[:i])
+	chunks = chunks[i:]
 	if len(chunks) == 0 {
 		return nil
 	}
-	chunks[0] = chunks[0][n:]
+	chunks[0] = chunks[0][skip:]
 	c.qmu.Lock()
 	left := 0
 	for _, b := range chunks {
@@ -284,6 +328,26 @@ func (c *Conn) writeNow() error {
 		go c.flush()
 	}
 	return nil
+}
+
+// written says where the write of n bytes of bufs ended: in bufs[i], skip
+// bytes into it.
+func written(bufs [][]byte, n int) (i, skip int) {
+	for i < len(bufs) && n >= len(bufs[i]) {
+		n -= len(bufs[i])
+		i++
+	}
+	return i, n
+}
+
+// recycle gives written chunks back to the pool.
+func recycle(chunks [][]byte) {
+	for _, b := range chunks {
+		if cap(b) == queueChunk {
+			b = b[:0]
+			queueChunks.Put(&b)
+		}
+	}
 }
 
 // newChunk returns an empty chunk for at least size bytes. The caller
@@ -351,27 +415,14 @@ func (c *Conn) takeQueue() ([][]byte, [][]byte) {
 // and passes the payloads to report on to flush, which reports them as
 // sent. The caller holds wmu.
 func (c *Conn) writeBatch(chunks [][]byte, queued [][]byte) error {
-	var err error
-	if len(chunks) == 1 {
-		_, err = c.nc.Write(chunks[0])
-	} else {
-		bufs := make(net.Buffers, len(chunks)) // WriteTo consumes it
-		copy(bufs, chunks)
-		_, err = bufs.WriteTo(c.nc)
-	}
-	if err != nil {
+	if err := c.writeAll(chunks); err != nil {
 		if c.closed.Load() {
 			return ErrClosed
 		}
 		return err
 	}
 	if len(queued) == 0 {
-		for _, b := range chunks {
-			if cap(b) == queueChunk {
-				b = b[:0]
-				queueChunks.Put(&b)
-			}
-		}
+		recycle(chunks)
 		return nil
 	}
 	c.qmu.Lock()
@@ -382,6 +433,40 @@ func (c *Conn) writeBatch(chunks [][]byte, queued [][]byte) error {
 		go c.flush()
 	}
 	return nil
+}
+
+// writeAll writes chunks whole, waiting for the socket to take them.
+func (c *Conn) writeAll(chunks [][]byte) error {
+	if c.raw == nil {
+		bufs := make(net.Buffers, len(chunks)) // WriteTo consumes it
+		copy(bufs, chunks)
+		_, err := bufs.WriteTo(c.nc)
+		return err
+	}
+	var i, skip int
+	var werr error
+	err := c.raw.Write(func(fd uintptr) bool {
+		for i < len(chunks) {
+			n, err := writevNow(int(fd), chunks[i:], skip)
+			switch err {
+			case nil:
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				return false // wait until writable
+			default:
+				werr = err
+				return true
+			}
+			k, rest := written(chunks[i:], skip+n)
+			i, skip = i+k, rest
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return werr
 }
 
 // fail closes the connection because of err. The loop's reader of the

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -542,5 +543,142 @@ func TestScheduleBlockStream(t *testing.T) {
 		}
 	case <-time.After(patience):
 		t.Fatal("the reader did not get every message")
+	}
+}
+
+// batchPayload is message i of the batch tests: sizes from 0 to over a
+// queue chunk, each naming its number.
+func batchPayload(i int) []byte {
+	size := []int{0, 1, 60, 1000, queueChunk + 10}[i%5]
+	p := fmt.Appendf(nil, "%d", i)
+	for len(p) < size {
+		p = append(p, '.')
+	}
+	if size == 0 {
+		return nil
+	}
+	return p
+}
+
+// TestScheduleBatchStream: batches larger than the queue, with frames of
+// every size, reach a slow reader whole and in order; the client waits
+// for room in the middle of a batch (OverflowBlock).
+func TestScheduleBatchStream(t *testing.T) {
+	a, b := socketPair(t)
+	c := NewConn(a, 0)
+	c.SetQueue(256<<10, OverflowBlock)
+	const n, per = 2000, 300
+	done := make(chan error, 1)
+	go func() {
+		r := NewFrameReader(b, 0)
+		for i := range n {
+			p, err := r.ReadFrame()
+			if err != nil {
+				done <- err
+				return
+			}
+			if want := batchPayload(i); string(p) != string(want) {
+				done <- fmt.Errorf("message %d: got %d bytes, want %d", i, len(p), len(want))
+				return
+			}
+			if i%500 == 0 {
+				time.Sleep(5 * time.Millisecond) // a slow reader: the socket fills
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < n; i += per {
+		var batch [][]byte
+		for j := i; j < min(i+per, n); j++ {
+			batch = append(batch, batchPayload(j))
+		}
+		if m, err := c.ScheduleBatch(batch); err != nil || m != len(batch) {
+			t.Fatalf("ScheduleBatch queued %d of %d: %v", m, len(batch), err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(patience):
+		t.Fatal("the reader did not get every message")
+	}
+}
+
+// TestScheduleBatchDrop: when the queue fills in the middle of a batch
+// under OverflowDrop, ScheduleBatch says how many it queued, and exactly
+// those reach the peer.
+func TestScheduleBatchDrop(t *testing.T) {
+	a, b := socketPair(t)
+	c := NewConn(a, 0)
+	c.SetQueue(64<<10, OverflowDrop)
+	batch := make([][]byte, 16<<10) // 16 MiB of frames: more than socket and queue
+	for i := range batch {
+		batch[i] = fmt.Appendf(make([]byte, 0, 1024), "%d", i)[:1024]
+	}
+	m, err := c.ScheduleBatch(batch)
+	if !errors.Is(err, ErrQueueFull) || m == 0 || m >= len(batch) {
+		t.Fatalf("ScheduleBatch queued %d of %d: %v, want some and ErrQueueFull", m, len(batch), err)
+	}
+	if n, err := c.ScheduleBatch(nil); n != 0 || err != nil {
+		t.Fatalf("an empty batch: %d, %v", n, err)
+	}
+	got := make(chan int, 1)
+	go func() {
+		r := NewFrameReader(b, 0)
+		n := 0
+		for {
+			p, err := r.ReadFrame()
+			if err != nil {
+				got <- n
+				return
+			}
+			if want := fmt.Sprint(n); !strings.HasPrefix(string(p), want) {
+				t.Errorf("message %d starts %q", n, p[:8])
+			}
+			n++
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if n := <-got; n != m {
+		t.Fatalf("the peer got %d messages, ScheduleBatch said %d", n, m)
+	}
+}
+
+// TestScheduleBatchSent: a connection under a loop reports each message
+// of a batch as sent, in order.
+func TestScheduleBatchSent(t *testing.T) {
+	l := newLoop(t, Options{})
+	serve(t, l, "svc", ServiceOptions{})
+	c := dial(t, l, "svc")
+	sc := expect(t, l, EventConnection).Conn
+	batch := [][]byte{[]byte("a"), nil, []byte("ccc")}
+	if n, err := sc.ScheduleBatch(batch); n != 3 || err != nil {
+		t.Fatalf("ScheduleBatch: %d, %v", n, err)
+	}
+	for i, want := range batch {
+		if ev := expect(t, l, EventSent); string(ev.Payload) != string(want) {
+			t.Fatalf("sent event %d: %q, want %q", i, ev.Payload, want)
+		}
+		c.NetConn().SetReadDeadline(timeout())
+		if p, err := c.ReadMessage(); err != nil || string(p) != string(want) {
+			t.Fatalf("message %d: %q, %v", i, p, err)
+		}
+	}
+	c.Close()
+	expect(t, l, EventDisconnection)
+	if n, err := sc.ScheduleBatch(batch); n != 0 || !errors.Is(err, ErrClosed) {
+		t.Fatalf("ScheduleBatch on a closed connection: %d, %v", n, err)
 	}
 }

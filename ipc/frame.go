@@ -144,7 +144,7 @@ func (fr *FrameReader) readSome() (int, error) {
 			fr.buf = getChunk()
 		}
 		for {
-			m, rerr = unix.Read(int(fd), fr.buf[fr.end:])
+			m, rerr = readNow(int(fd), fr.buf[fr.end:])
 			if rerr != unix.EINTR {
 				break
 			}

@@ -164,8 +164,7 @@ func (l *Loop) Wait(ctx context.Context) (*Event, error) {
 		}
 		if c := l.cur; c != nil {
 			if p, ok := c.in.next(); ok {
-				l.ev = Event{Type: EventMessage, Conn: c, Service: c.service, Payload: p, Time: c.at}
-				return &l.ev, nil
+				return l.message(c, p), nil
 			}
 			l.cur = nil
 			if err := c.in.err; err != nil {
@@ -199,6 +198,22 @@ func (l *Loop) Wait(ctx context.Context) (*Event, error) {
 			return nil, err
 		}
 	}
+}
+
+// message makes the event to hand out a message p of c. It sets the
+// fields one by one: building an Event and copying it costs more than the
+// rest of handing out a small message.
+func (l *Loop) message(c *Conn, p []byte) *Event {
+	ev := &l.ev
+	ev.Type = EventMessage
+	ev.Conn = c
+	ev.Service = c.service
+	ev.External = nil
+	ev.Switch = nil
+	ev.Payload = p
+	ev.Err = nil
+	ev.Time = c.at
+	return ev
 }
 
 // tick makes the timer event the one to hand out when a tick is due, or
@@ -326,7 +341,7 @@ func (l *Loop) readConn(c *Conn) {
 		}
 		buf = l.scratch
 	}
-	n, err := now(c.raw.Read, func(fd int) (int, error) { return unix.Read(fd, buf) })
+	n, err := now(c.raw.Read, func(fd int) (int, error) { return readNow(fd, buf) })
 	switch {
 	case err == unix.EAGAIN:
 		// woken for nothing

@@ -1,0 +1,60 @@
+package ipc
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The engine reads and writes its sockets with non-blocking system calls
+// made as raw calls: the runtime is not told of them. A call the runtime is
+// told of costs bookkeeping on the way in and out, and one that lasts
+// over 20 µs (a 64 KiB write does) makes the runtime's monitor hand the
+// processor to another thread; on a busy stream that was most of the cost
+// of a write. These calls never block, since the fds are non-blocking, and
+// what one copies is bounded by the socket's buffer, so keeping the
+// processor through them holds up nothing for long.
+
+// maxIovecs is the most buffers one writev takes (IOV_MAX).
+const maxIovecs = 1024
+
+// readNow reads into p once, without waiting.
+func readNow(fd int, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
+// writevNow writes bufs, less the first skip bytes of bufs[0], once,
+// without waiting, and returns how many bytes it wrote.
+func writevNow(fd int, bufs [][]byte, skip int) (int, error) {
+	var small [16]unix.Iovec
+	iov := small[:0]
+	for _, b := range bufs {
+		if skip > 0 {
+			b, skip = b[skip:], 0
+		}
+		if len(b) == 0 {
+			continue
+		}
+		if len(iov) == maxIovecs {
+			break
+		}
+		v := unix.Iovec{Base: &b[0]}
+		v.SetLen(len(b))
+		iov = append(iov, v)
+	}
+	if len(iov) == 0 {
+		return 0, nil
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
