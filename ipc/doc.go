@@ -16,10 +16,12 @@
 // scheduled message sent, a timer tick, an external fd ready, a message
 // passed through a switch, an error. Each event carries the connection it
 // concerns, and each connection the peer's credentials (SO_PEERCRED) and
-// private data the caller may attach (SetData).
+// private data the caller may attach (SetData). The event Wait returns is
+// the loop's until the next Wait, as LibIPC's ipc_wait_event fills one.
 //
 // Sending is Conn.Write (now, blocking) or Conn.Schedule (queued, batched
-// into few system calls, reported later by EventSent). Each send queue is
+// into few system calls, reported later by EventSent); Conn.ScheduleBatch
+// queues many messages at the cost of one Schedule. Each send queue is
 // bounded in bytes; a peer that does not read is closed with ErrQueueFull
 // by default (see Overflow), so memory stays bounded whatever peers do.
 // Receiving is bounded too: Wait reads a connection itself (one epoll
