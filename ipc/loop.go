@@ -316,16 +316,22 @@ func (l *Loop) polled() bool {
 			return true
 		}
 	default:
-		c := l.Conn(token)
-		if c == nil || c.reported.Load() {
-			break
-		}
-		if !c.in.has() { // frames read before it came under the loop go first
-			l.readConn(c)
-		}
-		l.cur = c
+		l.ready1(token)
 	}
 	return false
+}
+
+// ready1 reads the connection of token, found ready, and makes it the one
+// whose frames are handed out next.
+func (l *Loop) ready1(token uint64) {
+	c := l.Conn(token)
+	if c == nil || c.reported.Load() {
+		return
+	}
+	if !c.in.has() { // frames read before it came under the loop go first
+		l.readConn(c)
+	}
+	l.cur = c
 }
 
 // readConn reads what c has for the loop, once.

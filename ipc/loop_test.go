@@ -379,3 +379,31 @@ func TestLoopCloseWakesWait(t *testing.T) {
 		t.Fatal("Close did not wake Wait")
 	}
 }
+
+// TestPendingPartialFrame: a connection that holds only part of a frame
+// makes no event, so Pending says none waits; the rest makes one.
+func TestPendingPartialFrame(t *testing.T) {
+	l := newLoop(t, Options{})
+	serve(t, l, "svc", ServiceOptions{})
+	c := dial(t, l, "svc")
+	expect(t, l, EventConnection)
+	frame := AppendFrame(nil, []byte("hello"))
+	if _, err := c.NetConn().Write(frame[:6]); err != nil {
+		t.Fatal(err)
+	}
+	if n := l.Pending(); n != 0 {
+		t.Fatalf("Pending with part of a frame read: %d, want 0", n)
+	}
+	if _, err := c.NetConn().Write(frame[6:]); err != nil {
+		t.Fatal(err)
+	}
+	if n := l.Pending(); n != 1 {
+		t.Fatalf("Pending with the whole frame: %d, want 1", n)
+	}
+	if ev := expect(t, l, EventMessage); string(ev.Payload) != "hello" {
+		t.Fatalf("got %q", ev.Payload)
+	}
+	if n := l.Pending(); n != 0 {
+		t.Fatalf("Pending once the message is handed out: %d, want 0", n)
+	}
+}
