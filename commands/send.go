@@ -160,9 +160,14 @@ func sendAll(c *cli.Context, conn *ipc.Conn) (int, error) {
 }
 
 // sendLines sends each line of r as one message. The complete lines
-// already read go as one batch; a line still arriving is waited for.
-func sendLines(ctx context.Context, r *bufio.Reader, conn *ipc.Conn) (int, error) {
-	n := 0
+// already read go as one batch; a line still arriving is waited for. When
+// it fails (a line too long, stdin unreadable), the lines before still go.
+func sendLines(ctx context.Context, r *bufio.Reader, conn *ipc.Conn) (n int, err error) {
+	defer func() {
+		if err != nil {
+			conn.Flush(ctx)
+		}
+	}()
 	var batch [][]byte
 	for {
 		buffered, _ := r.Peek(r.Buffered())
