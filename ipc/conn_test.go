@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -503,47 +504,15 @@ func TestOverflowBlock(t *testing.T) {
 // writes full chunks itself, as far as the socket takes them; a slow
 // reader still gets every message, in order.
 func TestScheduleBlockStream(t *testing.T) {
-	a, b := socketPair(t)
-	c := NewConn(a, 0)
-	c.SetQueue(256<<10, OverflowBlock)
 	const n = 100000
-	done := make(chan error, 1)
-	go func() {
-		r := NewFrameReader(b, 0)
+	payload := func(i int) []byte { return fmt.Appendf(nil, "message %06d", i) }
+	slowStream(t, n, payload, func(c *Conn) {
 		for i := range n {
-			p, err := r.ReadFrame()
-			if err != nil {
-				done <- err
-				return
-			}
-			if want := fmt.Sprintf("message %06d", i); string(p) != want {
-				done <- fmt.Errorf("got %q, want %q", p, want)
-				return
-			}
-			if i%10000 == 0 {
-				time.Sleep(5 * time.Millisecond) // a slow reader: the socket fills
+			if err := c.Schedule(payload(i)); err != nil {
+				t.Fatal(err)
 			}
 		}
-		done <- nil
-	}()
-	for i := range n {
-		if err := c.Schedule(fmt.Appendf(nil, "message %06d", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), patience)
-	defer cancel()
-	if err := c.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(patience):
-		t.Fatal("the reader did not get every message")
-	}
+	})
 }
 
 // batchPayload is message i of the batch tests: sizes from 0 to over a
@@ -564,10 +533,27 @@ func batchPayload(i int) []byte {
 // every size, reach a slow reader whole and in order; the client waits
 // for room in the middle of a batch (OverflowBlock).
 func TestScheduleBatchStream(t *testing.T) {
+	const n, per = 2000, 300
+	slowStream(t, n, batchPayload, func(c *Conn) {
+		for i := 0; i < n; i += per {
+			var batch [][]byte
+			for j := i; j < min(i+per, n); j++ {
+				batch = append(batch, batchPayload(j))
+			}
+			if m, err := c.ScheduleBatch(batch); err != nil || m != len(batch) {
+				t.Fatalf("ScheduleBatch queued %d of %d: %v", m, len(batch), err)
+			}
+		}
+	})
+}
+
+// slowStream has send queue n messages on a connection whose queue holds
+// 256 KiB under OverflowBlock, and checks that a slow reader gets
+// payload(i) as message i, for each i.
+func slowStream(t *testing.T, n int, payload func(int) []byte, send func(*Conn)) {
 	a, b := socketPair(t)
 	c := NewConn(a, 0)
 	c.SetQueue(256<<10, OverflowBlock)
-	const n, per = 2000, 300
 	done := make(chan error, 1)
 	go func() {
 		r := NewFrameReader(b, 0)
@@ -577,25 +563,17 @@ func TestScheduleBatchStream(t *testing.T) {
 				done <- err
 				return
 			}
-			if want := batchPayload(i); string(p) != string(want) {
+			if want := payload(i); !bytes.Equal(p, want) {
 				done <- fmt.Errorf("message %d: got %d bytes, want %d", i, len(p), len(want))
 				return
 			}
-			if i%500 == 0 {
+			if i%(n/4) == 0 {
 				time.Sleep(5 * time.Millisecond) // a slow reader: the socket fills
 			}
 		}
 		done <- nil
 	}()
-	for i := 0; i < n; i += per {
-		var batch [][]byte
-		for j := i; j < min(i+per, n); j++ {
-			batch = append(batch, batchPayload(j))
-		}
-		if m, err := c.ScheduleBatch(batch); err != nil || m != len(batch) {
-			t.Fatalf("ScheduleBatch queued %d of %d: %v", m, len(batch), err)
-		}
-	}
+	send(c)
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	if err := c.Flush(ctx); err != nil {

@@ -23,11 +23,7 @@ func readNow(fd int, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
+	return rawCall(unix.SYS_READ, fd, unsafe.Pointer(&p[0]), len(p))
 }
 
 // writevNow writes bufs, less the first skip bytes of bufs[0], once,
@@ -52,9 +48,14 @@ func writevNow(fd int, bufs [][]byte, skip int) (int, error) {
 	if len(iov) == 0 {
 		return 0, nil
 	}
-	n, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+	return rawCall(unix.SYS_WRITEV, fd, unsafe.Pointer(&iov[0]), len(iov))
+}
+
+// rawCall makes the system call trap(fd, p, n), which returns a count.
+func rawCall(trap uintptr, fd int, p unsafe.Pointer, n int) (int, error) {
+	r, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(p), uintptr(n))
 	if e != 0 {
 		return 0, e
 	}
-	return int(n), nil
+	return int(r), nil
 }
