@@ -105,7 +105,7 @@ func (p *poller) poll() {
 	p.i, p.n = 0, 0
 	if p.epRaw != nil {
 		p.epRaw.Control(func(epfd uintptr) {
-			p.n, _ = unix.EpollWait(int(epfd), p.evs[:], 0)
+			p.n, _ = epollNow(int(epfd), p.evs[:])
 			p.n = max(p.n, 0)
 		})
 	}
@@ -135,7 +135,7 @@ func (p *poller) collect() error {
 	}
 	var werr error
 	err := p.epRaw.Read(func(epfd uintptr) bool {
-		n, err := unix.EpollWait(int(epfd), p.evs[:], 0)
+		n, err := epollNow(int(epfd), p.evs[:])
 		switch {
 		case err == unix.EINTR:
 			return false
@@ -166,7 +166,7 @@ func (p *poller) drainWake() {
 	if p.evRaw != nil {
 		p.evRaw.Control(func(fd uintptr) {
 			var buf [8]byte
-			unix.Read(int(fd), buf[:])
+			readNow(int(fd), buf[:])
 		})
 	}
 }

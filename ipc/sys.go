@@ -51,6 +51,16 @@ func writevNow(fd int, bufs [][]byte, skip int) (int, error) {
 	return rawCall(unix.SYS_WRITEV, fd, unsafe.Pointer(&iov[0]), len(iov))
 }
 
+// epollNow collects the events of an epoll instance that are ready now,
+// without waiting (epoll_pwait with a timeout of 0).
+func epollNow(epfd int, evs []unix.EpollEvent) (int, error) {
+	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&evs[0])), uintptr(len(evs)), 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
 // rawCall makes the system call trap(fd, p, n), which returns a count.
 func rawCall(trap uintptr, fd int, p unsafe.Pointer, n int) (int, error) {
 	r, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(p), uintptr(n))
