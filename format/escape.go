@@ -24,9 +24,11 @@ var plain = func() (t [256]bool) {
 
 // Escape appends payload to dst escaped so that it fits on one line and
 // returns the extended slice. Newline, tab, carriage return and backslash
-// become \n, \t, \r and \\; other control bytes (below 0x20, and 0x7f) and
-// every byte that is not part of valid UTF-8 become \xNN (lower-case hex).
-// Valid UTF-8, multibyte sequences included, is copied unchanged. The output
+// become \n, \t, \r and \\; other control bytes (below 0x20, and 0x7f),
+// the two bytes of each C1 control character (U+0080 to U+009F, which a
+// terminal may take as the start of an escape sequence) and every byte
+// that is not part of valid UTF-8 become \xNN (lower-case hex). Other
+// valid UTF-8, multibyte sequences included, is copied unchanged. The output
 // never contains a newline or a tab, and Unescape recovers payload exactly.
 func Escape(dst, payload []byte) []byte {
 	return appendEscaped(dst, payload)
@@ -71,7 +73,13 @@ func escapeOne[T string | []byte](dst *[]byte, s T) int {
 	if c >= utf8.RuneSelf {
 		var buf [utf8.UTFMax]byte
 		k := copy(buf[:], s)
-		if r, n := utf8.DecodeRune(buf[:k]); r != utf8.RuneError || n > 1 {
+		r, n := utf8.DecodeRune(buf[:k])
+		switch {
+		case r >= 0x80 && r <= 0x9f: // a C1 control, such as CSI: bytes escaped
+			*dst = append(*dst, '\\', 'x', hexDigits[buf[0]>>4], hexDigits[buf[0]&0xf],
+				'\\', 'x', hexDigits[buf[1]>>4], hexDigits[buf[1]&0xf])
+			return n
+		case r != utf8.RuneError || n > 1:
 			*dst = append(*dst, buf[:n]...)
 			return n
 		}

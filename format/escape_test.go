@@ -26,6 +26,8 @@ func TestEscape(t *testing.T) {
 		{"overlong", "\xc0\xaf", `\xc0\xaf`},
 		{"surrogate", "\xed\xa0\x80", `\xed\xa0\x80`},
 		{"valid after invalid", "\xff世", `\xff世`},
+		{"C1 control", "a\u009b31mb\u0080", `a\xc2\x9b31mb\xc2\x80`},
+		{"after C1", "\u00a0é", "\u00a0é"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
