@@ -28,6 +28,7 @@ var commandList = []func() *cli.Command{
 	connectCommand,
 	switchCommand,
 	timerCommand,
+	dumpCommand,
 	completionCommand,
 }
 

@@ -49,7 +49,7 @@ _ipcctl() {
                 ((i += 2))
             else
                 case $w in
-                    --rundir|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--exec|--handler|--max-procs|--handler-timeout|--count|--timeout|--wait-service|--linger|--framing|--max-conns|--cert|--key|--ca|--origin|-n) skip=1 ;;
+                    --rundir|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--exec|--handler|--max-procs|--handler-timeout|--count|--timeout|--wait-service|--linger|--framing|--max-conns|--cert|--key|--ca|--origin|-n|--decode) skip=1 ;;
                 esac
             fi
             continue
@@ -85,6 +85,7 @@ _ipcctl() {
         --ca) _ipcctl_files; return ;;
         --origin) return ;;
         -n|--count) return ;;
+        --decode) _ipcctl_files; return ;;
     esac
 
     if [[ -z $ended && $cur == -* ]]; then
@@ -96,17 +97,18 @@ _ipcctl() {
             connect) w='--linger --wait-service --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             switch) w='--framing --max-conns --linger --max-size --cert --key --ca --ws-binary --origin --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             timer) w='-n --count --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            dump) w='--decode --hex --count --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             completion) w='--rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
         esac
         COMPREPLY=($(compgen -W "$w" -- "$cur"))
         return
     fi
     if [[ -z $cmd ]]; then
-        COMPREPLY=($(compgen -W 'serve send listen connect switch timer completion help' -- "$cur"))
+        COMPREPLY=($(compgen -W 'serve send listen connect switch timer dump completion help' -- "$cur"))
         return
     fi
     case $cmd in
-        help) [[ $n == 0 ]] && COMPREPLY=($(compgen -W 'serve send listen connect switch timer completion help' -- "$cur")) ;;
+        help) [[ $n == 0 ]] && COMPREPLY=($(compgen -W 'serve send listen connect switch timer dump completion help' -- "$cur")) ;;
         serve)
             case $n in
                 0) _ipcctl_services ;;
@@ -132,6 +134,11 @@ _ipcctl() {
             case $n in
                 0) _ipcctl_services ;;
                 1) _ipcctl_services ;;
+            esac
+            ;;
+        dump)
+            case $n in
+                0) _ipcctl_services ;;
             esac
             ;;
         completion)

@@ -18,7 +18,7 @@ function __ipcctl_args
             switch $t
                 case --
                     set ended 1
-                case --rundir --format --color --timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout --count --timeout --wait-service --linger --framing --max-conns --cert --key --ca --origin -n
+                case --rundir --format --color --timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout --count --timeout --wait-service --linger --framing --max-conns --cert --key --ca --origin -n --decode
                     set skip 1
             end
             continue
@@ -86,9 +86,10 @@ complete -c ipcctl -n __ipcctl_no_command -a listen -d 'print every message a se
 complete -c ipcctl -n __ipcctl_no_command -a connect -d 'talk to a service: stdin lines out, messages in'
 complete -c ipcctl -n __ipcctl_no_command -a switch -d 'relay between two endpoints (service, tcp, tls, ws), or be a TCPd'
 complete -c ipcctl -n __ipcctl_no_command -a timer -d 'print a timer event every DUR'
+complete -c ipcctl -n __ipcctl_no_command -a dump -d 'list services, tap one to print its traffic, or decode captured frames'
 complete -c ipcctl -n __ipcctl_no_command -a completion -d 'print a shell completion script'
 complete -c ipcctl -n __ipcctl_no_command -a help -d 'show the help of a command'
-complete -c ipcctl -n '__ipcctl_at help 0' -a 'serve send listen connect switch timer completion help'
+complete -c ipcctl -n '__ipcctl_at help 0' -a 'serve send listen connect switch timer dump completion help'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l timer -x -d 'print a timer event every DUR'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l allow-uid -x -d 'accept only clients of user U (name or number; repeatable)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l allow-gid -x -d 'accept only clients of group G (name or number; repeatable)'
@@ -129,4 +130,9 @@ complete -c ipcctl -n '__ipcctl_cmd switch' -l origin -x -d 'let web pages from 
 complete -c ipcctl -n '__ipcctl_at switch 0' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_at switch 1' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_cmd timer' -s n -l count -x -d 'exit after N events (0: never)'
+complete -c ipcctl -n '__ipcctl_cmd dump' -l decode -r -F -d 'split the byte stream in FILE (- for stdin) into frames'
+complete -c ipcctl -n '__ipcctl_cmd dump' -l hex -d 'print payloads as hex digits (text)'
+complete -c ipcctl -n '__ipcctl_cmd dump' -l count -x -d 'stop after N messages'
+complete -c ipcctl -n '__ipcctl_cmd dump' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
+complete -c ipcctl -n '__ipcctl_at dump 0' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_at completion 0' -x -a 'bash zsh fish'

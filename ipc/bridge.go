@@ -30,6 +30,11 @@ type Bridge struct {
 	// ends too or stays silent for Linger. 0 closes both sides at once,
 	// as Relay does.
 	Linger time.Duration
+	// HalfClose passes a clean end of one side on to the other as a
+	// half-close (CloseWrite) where the other side can take one, and
+	// keeps the pair until the other side ends too: what a direct
+	// connection would do. Linger then does not apply.
+	HalfClose bool
 	// Messages reports every message passed on (EventSwitchRx when read
 	// from one side, EventSwitchTx once written to the other).
 	Messages bool
@@ -75,6 +80,10 @@ func (b *Bridge) Listen() error {
 	b.ln = ln
 	return nil
 }
+
+// ListenOn makes the bridge accept on ln, a listener made elsewhere (a
+// Tap, say), in place of Listen.
+func (b *Bridge) ListenOn(ln Listener) { b.ln = ln }
 
 // Addr tells where the bridge listens, as an endpoint string.
 func (b *Bridge) Addr() string { return b.ln.Addr() }
@@ -267,6 +276,14 @@ func (t *tap) ReadMessage() ([]byte, error) {
 		t.b.emit(BridgeEvent{Type: EventSwitchRx, Pair: t.id, Dir: t.rx, Payload: p})
 	}
 	return p, err
+}
+
+// CloseWrite half-closes the end, when it can be.
+func (t *tap) CloseWrite() error {
+	if cw, ok := t.MessageConn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
 }
 
 func (t *tap) WriteMessage(p []byte) error {

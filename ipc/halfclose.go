@@ -17,10 +17,11 @@ func (e writeError) Error() string { return e.err.Error() }
 func (e writeError) Unwrap() error { return e.err }
 
 // passBoth relays between a and to until either ends, then closes both.
-// When a side ends cleanly and Linger is set, what the other side still
-// sends is passed on until it ends or stays silent for Linger, as
-// LibIPC peers cannot half-close. It returns the first error that was
-// not a clean end.
+// When a side ends cleanly and HalfClose is set, the other is half-closed
+// and what it still sends is passed on until it ends. Else, with Linger
+// set, what the other side still sends is passed on until it ends or
+// stays silent for Linger, as LibIPC peers cannot half-close. It returns
+// the first error that was not a clean end.
 func (b *Bridge) passBoth(ctx context.Context, a, to MessageConn) error {
 	var closed atomic.Bool
 	var once sync.Once
@@ -33,22 +34,39 @@ func (b *Bridge) passBoth(ctx context.Context, a, to MessageConn) error {
 	}
 	defer closeBoth()
 	defer context.AfterFunc(ctx, closeBoth)()
+	type end struct {
+		err error
+		dst MessageConn // where the direction that ended wrote
+	}
+	ends := make(chan end, 2)
 	errc := make(chan error, 2)
 	activity := make(chan struct{}, 1)
-	go func() { errc <- pass(a, to, activity) }()
-	go func() { errc <- pass(to, a, activity) }()
-	first := <-errc
-	if first != io.EOF || b.Linger <= 0 {
+	go func() { ends <- end{pass(a, to, activity), to} }()
+	go func() { ends <- end{pass(to, a, activity), a} }()
+	first := <-ends
+	go func() { errc <- (<-ends).err }()
+	var second error
+	switch {
+	case first.err == io.EOF && b.HalfClose && closeWrite(first.dst):
+		second = <-errc // the other side ends it, as it would a direct connection
+	case first.err != io.EOF || b.Linger <= 0:
 		closeBoth()
 		<-errc
-		return cleanEnd(first)
+		return cleanEnd(first.err)
+	default:
+		second = b.linger(errc, activity, closeBoth)
 	}
-	second := b.linger(errc, activity, closeBoth)
 	var we writeError
 	if closed.Load() || errors.As(second, &we) {
 		return nil // silence, ctx, or a side already gone: a clean end
 	}
 	return cleanEnd(second)
+}
+
+// closeWrite half-closes c when it can, and reports whether it did.
+func closeWrite(c MessageConn) bool {
+	cw, ok := c.(interface{ CloseWrite() error })
+	return ok && cw.CloseWrite() == nil
 }
 
 // linger waits for the direction still running to end, closing both

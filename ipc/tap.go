@@ -1,0 +1,175 @@
+package ipc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+)
+
+// Tap stands in front of a live service so that its traffic can be
+// watched (ipcctl dump NAME). The service's socket is moved aside, still
+// accepting; the tap's listener takes its place, so that new clients
+// connect to the tap, and a Bridge pairs each of them with a connection
+// to the service (Service). Close puts the service's socket back.
+//
+// Clients connected before the tap keep their direct connection and are
+// not seen. The service sees the tap's credentials, not the clients'.
+// Each step is a link or a rename in the run directory, so a client never
+// finds the name missing. If the process is killed, the next tap of the
+// same name puts the service back first.
+type Tap struct {
+	path  string // the service's name
+	aside string // where the service's socket is while tapped
+	ln    *net.UnixListener
+	ino   uint64 // the tap's socket, removed at Close only if still there
+	max   int
+	once  sync.Once
+	err   error
+}
+
+// NewTap moves the live service name aside and listens in its place.
+func NewTap(ctx context.Context, name string, opts EndpointOptions) (*Tap, error) {
+	dir := ResolveRunDir(opts.RunDir)
+	if err := CheckRunDir(dir); err != nil {
+		return nil, err
+	}
+	path, err := SocketPath(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	// Short names: the temporary one must fit in a socket address too.
+	aside := filepath.Join(dir, "."+name+".tapped")
+	tmp := filepath.Join(dir, fmt.Sprintf(".%s.tap%d", name, os.Getpid()))
+	if len(tmp) > maxSocketPath || len(aside) > maxSocketPath {
+		return nil, fmt.Errorf("cannot tap %s: the tap's socket path would pass the %d bytes a Unix socket allows; use a shorter --rundir",
+			path, maxSocketPath)
+	}
+	if err := untap(ctx, name, path, aside); err != nil {
+		return nil, err
+	}
+	probe, err := dialPath(ctx, name, path, 0)
+	if err != nil {
+		return nil, err
+	}
+	probe.Close()
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, dialError(name, path, err)
+	}
+	if err := os.Link(path, aside); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("service %q is already tapped (%s exists)", name, aside)
+		}
+		return nil, fmt.Errorf("cannot tap %s: %w", path, pathError(err))
+	}
+	t := &Tap{path: path, aside: aside, max: opts.MaxSize}
+	if t.ln, err = listenLike(tmp, fi); err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		if t.ln != nil {
+			t.ln.Close()
+			os.Remove(tmp)
+		}
+		os.Remove(aside)
+		return nil, fmt.Errorf("cannot tap %s: %w", path, pathError(err))
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		t.ino = inode(fi)
+	}
+	return t, nil
+}
+
+// untap puts back a service that a tap killed before its Close left
+// aside: the tapped socket is live and the name is not. A live name and a
+// live tapped socket mean another tap is running.
+func untap(ctx context.Context, name, path, aside string) error {
+	if _, err := os.Lstat(aside); err != nil {
+		return nil
+	}
+	switch {
+	case !live(aside):
+		os.Remove(aside) // what was tapped is gone
+	case live(path):
+		return fmt.Errorf("service %q is already tapped (%s is live)", name, aside)
+	default:
+		if err := os.Rename(aside, path); err != nil {
+			return fmt.Errorf("cannot put back %s, left aside by an earlier tap: %w", aside, pathError(err))
+		}
+	}
+	return ctx.Err()
+}
+
+// listenLike listens at path with the mode and, where it may, the owner
+// of the socket fi describes, so that the service's clients may connect.
+func listenLike(path string, fi fs.FileInfo) (*net.UnixListener, error) {
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, err
+	}
+	ln.SetUnlinkOnClose(false)
+	if err := os.Chmod(path, fi.Mode().Perm()); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		os.Lchown(path, int(st.Uid), int(st.Gid)) // allowed to root only, or a no-op
+	}
+	return ln, nil
+}
+
+func inode(fi fs.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Ino
+	}
+	return 0
+}
+
+// Accept returns the next client that connected to the tap.
+func (t *Tap) Accept() (MessageConn, error) {
+	uc, err := t.ln.AcceptUnix()
+	if err != nil {
+		return nil, acceptError(err)
+	}
+	return NewConn(uc, t.max), nil
+}
+
+// Service is the endpoint of the service, moved aside.
+func (t *Tap) Service() Endpoint { return Endpoint{Scheme: "unix", Name: t.aside} }
+
+// Addr is the service's socket path, where the tap listens.
+func (t *Tap) Addr() string { return t.path }
+
+// Close puts the service's socket back in its place, then stops
+// accepting. Connections made through the tap are the Bridge's to close.
+func (t *Tap) Close() error {
+	t.once.Do(func() {
+		if err := os.Rename(t.aside, t.path); err != nil {
+			t.err = fmt.Errorf("cannot put %s back in place: %w", t.aside, pathError(err))
+			if fi, err := os.Lstat(t.path); err == nil && inode(fi) == t.ino {
+				os.Remove(t.path) // the tap's own socket: nothing is behind it now
+			}
+		}
+		if err := t.ln.Close(); t.err == nil {
+			t.err = acceptError(err)
+		}
+	})
+	if errors.Is(t.err, ErrClosed) {
+		return nil
+	}
+	return t.err
+}
+
+// Live reports whether something accepts connections on the socket of
+// service name in dir. It finds out by connecting, as a client that
+// leaves at once.
+func Live(dir, name string) bool {
+	path, err := SocketPath(dir, name)
+	return err == nil && live(path)
+}
