@@ -98,7 +98,7 @@ type dumper struct {
 // payload is p as the payload column shows it.
 func (d *dumper) payload(p []byte) []byte {
 	if d.hex {
-		return hex.AppendEncode(nil, p)
+		return hex.AppendEncode([]byte{}, p) // an empty payload is still a column
 	}
 	if p == nil {
 		return []byte{} // an empty message is still a payload

@@ -110,7 +110,10 @@ func lockService(path string) (*os.File, error) {
 // listenSocket listens at path, replacing a stale socket but never a live
 // one, and sets the socket's mode to 0660.
 func listenSocket(path string) (*net.UnixListener, error) {
-	if _, err := os.Lstat(path); err == nil {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode().Type() != fs.ModeSocket {
+			return nil, fmt.Errorf("cannot listen at %s: a file that is not a socket is there; remove it or use another name", path)
+		}
 		if live(path) {
 			return nil, fmt.Errorf("service %s is already running: %w", path, ErrAlreadyRunning)
 		}

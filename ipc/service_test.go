@@ -183,6 +183,24 @@ func TestServiceReplacesStaleSocket(t *testing.T) {
 	}
 }
 
+// TestServiceKeepsOtherFiles: a file that is not a socket where the
+// service's socket would go is left alone, and the service refused.
+func TestServiceKeepsOtherFiles(t *testing.T) {
+	dir := runDir(t)
+	path := filepath.Join(dir, "notes")
+	if err := os.WriteFile(path, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := NewLoop(Options{RunDir: dir})
+	defer l.Close()
+	if _, err := l.Listen("notes", ServiceOptions{}); err == nil || !strings.Contains(err.Error(), "not a socket") {
+		t.Fatalf("Listen over a regular file: %v", err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "keep me" {
+		t.Fatalf("the file was touched: %q, %v", b, err)
+	}
+}
+
 func TestServiceAlreadyRunning(t *testing.T) {
 	l := newLoop(t, Options{})
 	s := serve(t, l, "svc", ServiceOptions{})
