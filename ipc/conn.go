@@ -526,6 +526,14 @@ func (c *Conn) Close() error {
 		if l != nil {
 			l.unwatch(c)
 		}
+		if c.service != nil && l != nil && c.raw != nil {
+			// A service that ends a client reads what the client sent
+			// and nobody will: closing with unread bytes would reset
+			// the connection, and a reset is how a refused client
+			// learns of its refusal (see refuse). The client sees the
+			// end of stream after its replies instead.
+			c.raw.Read(func(fd uintptr) bool { drain(int(fd)); return true })
+		}
 		err = c.nc.Close()
 		c.qmu.Lock()
 		c.qcond.Broadcast()

@@ -212,13 +212,23 @@ func refuse(c *Conn, reset bool) {
 	c.Close()
 }
 
-// drain reads and drops what can be read from fd without blocking.
+// drainMax bounds what drain reads: a peer that keeps sending is not
+// waited for.
+const drainMax = 1 << 20
+
+// drain reads and drops what can be read from fd without blocking, up to
+// drainMax bytes.
 func drain(fd int) {
-	buf := make([]byte, 4096)
-	for {
-		if n, err := unix.Read(fd, buf); n <= 0 || err != nil {
+	buf := make([]byte, 16<<10)
+	for total := 0; total < drainMax; {
+		n, err := readNow(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if n <= 0 || err != nil {
 			return
 		}
+		total += n
 	}
 }
 

@@ -499,3 +499,27 @@ func TestServiceRefusedPeerNotPermissionIsRefused(t *testing.T) {
 		t.Fatalf("client over the bound told %v", err)
 	}
 }
+
+// TestServiceCloseReadsUnread: a service that closes a client with bytes
+// of it still unread gives the client its replies, then a plain end of
+// stream, not the reset a refused client gets.
+func TestServiceCloseReadsUnread(t *testing.T) {
+	l := newLoop(t, Options{})
+	serve(t, l, "svc", ServiceOptions{})
+	c := dial(t, l, "svc")
+	sc := expect(t, l, EventConnection).Conn
+	if err := c.Write([]byte("never read")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Write([]byte("reply")); err != nil {
+		t.Fatal(err)
+	}
+	sc.Close()
+	c.NetConn().SetReadDeadline(timeout())
+	if p, err := c.ReadMessage(); err != nil || string(p) != "reply" {
+		t.Fatalf("got %q, %v; want the reply", p, err)
+	}
+	if _, err := c.ReadMessage(); err != io.EOF {
+		t.Fatalf("after the reply: %v, want io.EOF", err)
+	}
+}
