@@ -48,14 +48,21 @@ if ! command -v nngcat >/dev/null || ! command -v hyperfine >/dev/null; then
 	echo "send: skipped (needs nngcat and hyperfine)"
 	exit 0
 fi
-"$ipcctl" serve pong --exec cat > /dev/null &
+# Two ipcctl services: "pong", a stream-mode serve answering every message
+# through a FIFO with one awk process (no process per client, as nngcat
+# --rep --data), and "cat", serve --exec cat (a process per client).
+mkfifo "$work/cmds"
+"$ipcctl" serve pong < "$work/cmds" |
+	awk -W interactive -F '\t' '$1 == "message" { print "send " $2 " pong"; fflush() }' > "$work/cmds" &
+"$ipcctl" serve cat --exec cat > /dev/null &
 nngcat --rep --listen "ipc://$work/rep" --data pong > /dev/null &
-while [ ! -S "$IPC_RUNDIR/pong" ] || [ ! -S "$work/rep" ]; do sleep 0.05; done
+while [ ! -S "$IPC_RUNDIR/pong" ] || [ ! -S "$IPC_RUNDIR/cat" ] || [ ! -S "$work/rep" ]; do sleep 0.05; done
 hyperfine -N --warmup 10 --runs 200 --export-json "$work/send.json" \
 	"$ipcctl send --wait pong ping" \
+	"$ipcctl send --wait cat ping" \
 	"nngcat --req --dial ipc://$work/rep --data ping" > /dev/null
 perl -MJSON::PP -e '
 	my $r = decode_json(do { local $/; <STDIN> })->{results};
-	printf "send --wait one-shot: ipcctl %.2f ms, nngcat %.2f ms, ratio %.2f (bar < 1)\n",
-		$r->[0]{mean} * 1000, $r->[1]{mean} * 1000, $r->[0]{mean} / $r->[1]{mean};
+	printf "send --wait one-shot: ipcctl %.2f ms (serve and awk; %.2f ms with serve --exec cat), nngcat %.2f ms, ratio %.2f (bar < 1)\n",
+		$r->[0]{mean} * 1000, $r->[1]{mean} * 1000, $r->[2]{mean} * 1000, $r->[0]{mean} / $r->[2]{mean};
 ' < "$work/send.json"
