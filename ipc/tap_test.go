@@ -22,13 +22,7 @@ func startTap(t *testing.T, dir, name string) (*Tap, <-chan BridgeEvent) {
 	aside := tap.Service()
 	b := &Bridge{To: &aside, Options: opts, Messages: true, HalfClose: true, Report: func(ev BridgeEvent) { events <- ev }}
 	b.ListenOn(tap)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- b.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	runBridge(t, b)
 	return tap, events
 }
 

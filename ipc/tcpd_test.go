@@ -33,6 +33,12 @@ func startBridge(t testing.TB, from, to string, opts EndpointOptions, tune func(
 	if err := b.Listen(); err != nil {
 		t.Fatal(err)
 	}
+	runBridge(t, b)
+	return b.Addr(), events
+}
+
+// runBridge serves b until the test ends.
+func runBridge(t testing.TB, b *Bridge) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- b.Serve(ctx) }()
@@ -42,7 +48,6 @@ func startBridge(t testing.TB, from, to string, opts EndpointOptions, tune func(
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return b.Addr(), events
 }
 
 // hostport strips the scheme from a listener's address.
