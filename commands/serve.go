@@ -101,7 +101,7 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"an error event and is disconnected, and the others keep working.\n\n" +
 	"On SIGINT or SIGTERM, serve stops accepting clients, sends --exec processes SIGTERM (running " +
 	"handlers get 2 seconds to finish first), waits up to 2 seconds for what it already accepted " +
-	"to send to be written, closes the clients, removes its socket and exits 0. A second serve of a NAME that is live fails with \"already running\" " +
+	"to send to be written, closes the clients (printing their disconnections), removes its socket and exits 0. A second serve of a NAME that is live fails with \"already running\" " +
 	"(exit 1) and leaves it alone; a stale socket is replaced."
 
 // serveConfig is the serve command line, checked.

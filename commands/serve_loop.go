@@ -47,7 +47,8 @@ type server struct {
 	clients  atomic.Int64 // clients connected now
 	ticks    int64
 	stopping atomic.Bool
-	failed   chan error // a fatal error of the event goroutine
+	left     chan struct{} // the last client's disconnection is printed, when stopping
+	failed   chan error    // a fatal error of the event goroutine
 }
 
 // newServer sets up the service: it listens once newServer returns.
@@ -64,6 +65,7 @@ func newServer(cfg serveConfig, stdin io.Reader) (*server, error) {
 		enc:    format.NewEncoder(cfg.g.Stdout, mode),
 		stderr: &lockedWriter{w: cfg.g.Stderr},
 		stdin:  stdin,
+		left:   make(chan struct{}, 1),
 		failed: make(chan error, 1),
 	}
 	switch {
@@ -157,7 +159,12 @@ func (s *server) handle(ev *ipc.Event) error {
 			return nil
 		}
 	case ipc.EventDisconnection:
-		s.clients.Add(-1)
+		if s.clients.Add(-1) == 0 && s.stopping.Load() {
+			select {
+			case s.left <- struct{}{}:
+			default:
+			}
+		}
 		s.mode.disconnected(ev.Conn)
 	case ipc.EventSent:
 		if !s.cfg.g.Verbose {
@@ -208,6 +215,17 @@ func (s *server) shutdown() {
 	defer cancel()
 	s.mode.stop(ctx)
 	s.loop.Flush(ctx)
+	// Close the clients while events are still handed out, so that their
+	// disconnections are printed, then the loop.
+	for _, c := range s.loop.Conns() {
+		c.Close()
+	}
+	if s.clients.Load() > 0 {
+		select {
+		case <-s.left:
+		case <-ctx.Done():
+		}
+	}
 	s.loop.Close()
 }
 
