@@ -70,7 +70,8 @@ type Loop struct {
 	ready    []Event   // events being handed out
 	next     int       // the next event of ready
 	cur      *Conn     // the connection whose read is being handed out
-	scratch  []byte    // what a read of a connection lands in
+	scratch  [2][]byte // what reads of connections land in, in turns
+	turn     int       // the scratch buffer of the last read
 	handed   *External // an external handed out by the last Wait
 	ticking  *ticking  // the timer ticks counts
 	ticks    int64     // ticks of ticking handed out (or skipped)
@@ -339,13 +340,18 @@ func (l *Loop) readConn(c *Conn) {
 	buf := c.in.direct()
 	direct := buf != nil
 	if !direct {
-		if l.scratch == nil {
-			l.scratch = make([]byte, readBuf)
+		// Reads take turns between two buffers: with BorrowPayloads, the
+		// payload handed out last (from the previous read) is still the
+		// caller's when Pending reads the next.
+		l.turn ^= 1
+		if l.scratch[l.turn] == nil {
+			size := readBuf
 			if l.opts.BorrowPayloads {
-				l.scratch = make([]byte, borrowedRead)
+				size = borrowedRead
 			}
+			l.scratch[l.turn] = make([]byte, size)
 		}
-		buf = l.scratch
+		buf = l.scratch[l.turn]
 	}
 	n, err := now(c.raw.Read, func(fd int) (int, error) { return readNow(fd, buf) })
 	switch {

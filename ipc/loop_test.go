@@ -407,3 +407,24 @@ func TestPendingPartialFrame(t *testing.T) {
 		t.Fatalf("Pending once the message is handed out: %d, want 0", n)
 	}
 }
+
+// TestPendingKeepsBorrowedPayload: with BorrowPayloads, the payload
+// handed out last stays intact while Pending reads the next message.
+func TestPendingKeepsBorrowedPayload(t *testing.T) {
+	l := newLoop(t, Options{BorrowPayloads: true})
+	serve(t, l, "svc", ServiceOptions{})
+	c := dial(t, l, "svc")
+	expect(t, l, EventConnection)
+	c.Write([]byte("first"))
+	ev := expect(t, l, EventMessage)
+	c.Write([]byte("second"))
+	if n := l.Pending(); n != 1 {
+		t.Fatalf("Pending: %d, want 1", n)
+	}
+	if string(ev.Payload) != "first" {
+		t.Fatalf("the lent payload became %q while Pending read the next", ev.Payload)
+	}
+	if ev := expect(t, l, EventMessage); string(ev.Payload) != "second" {
+		t.Fatalf("got %q", ev.Payload)
+	}
+}
