@@ -21,8 +21,8 @@ import (
 const dumpDescription = "Debugging, in three forms.\n\n" +
 	"With no argument, dump lists the services of the run directory, one \"service\" event " +
 	"each: name, state (live when something accepts on the socket, else stale), owner, group " +
-	"and mode of the socket. Finding out whether a socket is live connects to it, as a " +
-	"client that leaves at once.\n\n" +
+	"and mode of the socket, and tapped=true while a dump taps it. Finding out whether a " +
+	"socket is live connects to it, as a client that leaves at once.\n\n" +
 	"With NAME, dump taps the live service NAME: its socket is moved aside (to .NAME.tapped " +
 	"in the run directory), still accepting, and dump listens in its place, so that new " +
 	"clients connect to dump, which connects each to the service and passes messages both " +
@@ -142,6 +142,9 @@ func (d *dumper) list(dir string) error {
 				format.Field{Key: "group", Value: groupName(st.Gid)})
 		}
 		r.Fields = append(r.Fields, format.Field{Key: "mode", Value: fmt.Sprintf("%04o", fi.Mode().Perm())})
+		if ipc.Tapped(dir, name) {
+			r.Fields = append(r.Fields, format.Field{Key: "tapped", Value: true})
+		}
 		if err := d.enc.Write(r); err != nil {
 			return err
 		}

@@ -44,7 +44,7 @@ func NewTap(ctx context.Context, name string, opts EndpointOptions) (*Tap, error
 		return nil, err
 	}
 	// Short names: the temporary one must fit in a socket address too.
-	aside := filepath.Join(dir, "."+name+".tapped")
+	aside := asidePath(dir, name)
 	tmp := filepath.Join(dir, fmt.Sprintf(".%s.tap%d", name, os.Getpid()))
 	if len(tmp) > maxSocketPath || len(aside) > maxSocketPath {
 		return nil, fmt.Errorf("cannot tap %s: the tap's socket path would pass the %d bytes a Unix socket allows; use a shorter --rundir",
@@ -84,6 +84,16 @@ func NewTap(ctx context.Context, name string, opts EndpointOptions) (*Tap, error
 		t.ino = inode(fi)
 	}
 	return t, nil
+}
+
+// asidePath is where a tap moves the socket of service name in dir.
+func asidePath(dir, name string) string { return filepath.Join(dir, "."+name+".tapped") }
+
+// Tapped reports whether service name in dir is tapped: its socket is
+// aside, and what accepts at its name is a tap.
+func Tapped(dir, name string) bool {
+	fi, err := os.Lstat(asidePath(dir, name))
+	return err == nil && fi.Mode().Type() == fs.ModeSocket
 }
 
 // untap puts back a service that a tap killed before its Close left
