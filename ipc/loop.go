@@ -284,19 +284,49 @@ func (l *Loop) takePosted() {
 // hand it out.
 func (l *Loop) process() bool {
 	l.take()
-	switch ev := &l.ev; ev.Type {
+	if l.internal(l.ev) {
+		return false
+	}
+	if l.ev.Type == EventConnection {
+		l.watch(l.ev.Conn) // from now on, and not before: its messages follow it
+	}
+	return true
+}
+
+// internal acts on an event the loop posts to itself, and reports whether
+// ev was one. A closed connection yields its disconnection, unless that
+// was handed out already; frames read before a connection came under the
+// loop are handed out next.
+func (l *Loop) internal(ev Event) bool {
+	switch ev.Type {
 	case eventGone:
 		l.ready = append(l.ready, l.end(ev.Conn, ErrClosed)...)
-		return false
 	case eventBuffered:
 		if c := ev.Conn; !c.reported.Load() && c.in.has() {
 			l.cur = c
 		}
+	default:
 		return false
-	case EventConnection:
-		l.watch(ev.Conn) // from now on, and not before: its messages follow it
 	}
 	return true
+}
+
+// settle acts on the internal events at the head of ready, for Pending:
+// they may make no event at all. The frames of cur must all be handed
+// out.
+func (l *Loop) settle() {
+	for l.next < len(l.ready) && (l.cur == nil || !l.cur.in.has()) {
+		ev := l.ready[l.next]
+		if ev.Type != eventGone && ev.Type != eventBuffered {
+			return
+		}
+		l.ready[l.next] = Event{}
+		l.next++
+		if l.next == len(l.ready) {
+			l.ready, l.next = l.ready[:0], 0
+		}
+		l.internal(ev)
+	}
 }
 
 // polled acts on the next ready fd, and says whether it made an event to

@@ -428,3 +428,25 @@ func TestPendingKeepsBorrowedPayload(t *testing.T) {
 		t.Fatalf("got %q", ev.Payload)
 	}
 }
+
+// TestPendingCountsOnlyEventsToCome: a connection closed by the caller
+// after Wait found its end of stream leaves a notice that makes no
+// event; Pending must not count it, or a caller that flushes its output
+// when nothing is pending would sleep with it unflushed.
+func TestPendingCountsOnlyEventsToCome(t *testing.T) {
+	l := newLoop(t, Options{})
+	serve(t, l, "svc", ServiceOptions{})
+	c := dial(t, l, "svc")
+	sc := expect(t, l, EventConnection).Conn
+	c.Close()
+	if n := l.Pending(); n != 1 {
+		t.Fatalf("Pending with the end of stream there: %d, want 1", n)
+	}
+	sc.Close() // after Pending read the end: the loop learns of it twice
+	if ev := expect(t, l, EventDisconnection); ev.Conn != sc {
+		t.Fatalf("disconnection of %v", ev.Conn)
+	}
+	if n := l.Pending(); n != 0 {
+		t.Fatalf("Pending once the disconnection is handed out: %d, want 0", n)
+	}
+}
