@@ -15,8 +15,10 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// defaultWait bounds the waiting commands when a script gives no timeout.
-const defaultWait = 10 * time.Second
+// defaultWait bounds the waiting commands when a script gives no timeout:
+// long, since a loaded machine running the scripts under -race can stall
+// a process for seconds, and a wait that succeeds costs no more for it.
+const defaultWait = 30 * time.Second
 
 // scriptCmds are the commands testscripts/*.txtar may use besides the
 // standard ones. They wait on readiness, never on a fixed sleep:
