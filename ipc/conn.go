@@ -169,11 +169,9 @@ func (c *Conn) Write(p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	chunks, queued := c.takeQueue()
-	if n := len(chunks); n > 0 && cap(chunks[n-1])-len(chunks[n-1]) >= HeaderSize+len(p) {
-		chunks[n-1] = AppendFrame(chunks[n-1], p)
-	} else {
-		chunks = append(chunks, AppendFrame(make([]byte, 0, HeaderSize+len(p)), p))
-	}
+	// A chunk of its own is exactly the frame's size: it is not recycled
+	// when sent events point into the queue's chunks.
+	chunks, _ = appendChunked(chunks, p, func(size int) []byte { return make([]byte, 0, size) })
 	return c.writeBatch(chunks, queued)
 }
 
@@ -277,15 +275,10 @@ func (c *Conn) room(size int) error {
 // chunk: p's frame starts a new one behind a chunk that has no room left.
 // The caller holds qmu.
 func (c *Conn) enqueue(p []byte) bool {
-	size := HeaderSize + len(p)
+	var fresh bool
+	c.queue, fresh = appendChunked(c.queue, p, newChunk)
+	c.qbytes += HeaderSize + len(p)
 	n := len(c.queue)
-	fresh := n == 0 || cap(c.queue[n-1])-len(c.queue[n-1]) < size
-	if fresh {
-		c.queue = append(c.queue, c.newChunk(size))
-		n++
-	}
-	c.queue[n-1] = AppendFrame(c.queue[n-1], p)
-	c.qbytes += size
 	if c.loop != nil {
 		// A sent event's payload points into the chunk, capped so that
 		// appending to it cannot reach the next frame.
@@ -293,6 +286,21 @@ func (c *Conn) enqueue(p []byte) bool {
 		c.queued = append(c.queued, c.queue[n-1][end-len(p):end:end])
 	}
 	return fresh && n > 1
+}
+
+// appendChunked appends p's frame to the last chunk of chunks, or to a new
+// one from alloc when that has no room left, and reports whether it took a
+// new one.
+func appendChunked(chunks [][]byte, p []byte, alloc func(size int) []byte) ([][]byte, bool) {
+	size := HeaderSize + len(p)
+	n := len(chunks)
+	fresh := n == 0 || cap(chunks[n-1])-len(chunks[n-1]) < size
+	if fresh {
+		chunks = append(chunks, alloc(size))
+		n++
+	}
+	chunks[n-1] = AppendFrame(chunks[n-1], p)
+	return chunks, fresh
 }
 
 // writeNow writes what is queued as far as the socket takes it without
@@ -350,9 +358,8 @@ func recycle(chunks [][]byte) {
 	}
 }
 
-// newChunk returns an empty chunk for at least size bytes. The caller
-// holds qmu.
-func (c *Conn) newChunk(size int) []byte {
+// newChunk returns an empty chunk for at least size bytes.
+func newChunk(size int) []byte {
 	if size > queueChunk {
 		return make([]byte, 0, size)
 	}
@@ -450,8 +457,6 @@ func (c *Conn) writeAll(chunks [][]byte) error {
 			n, err := writevNow(int(fd), chunks[i:], skip)
 			switch err {
 			case nil:
-			case unix.EINTR:
-				continue
 			case unix.EAGAIN:
 				return false // wait until writable
 			default:

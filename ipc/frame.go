@@ -143,12 +143,7 @@ func (fr *FrameReader) readSome() (int, error) {
 		if fr.buf == nil {
 			fr.buf = getChunk()
 		}
-		for {
-			m, rerr = readNow(int(fd), fr.buf[fr.end:])
-			if rerr != unix.EINTR {
-				break
-			}
-		}
+		m, rerr = readNow(int(fd), fr.buf[fr.end:])
 		if rerr == unix.EAGAIN {
 			if fr.end == 0 {
 				putChunk(fr.buf)
@@ -170,17 +165,14 @@ func (fr *FrameReader) readSome() (int, error) {
 }
 
 // now runs op once on the fd behind a RawConn's Read or Write (do),
-// without waiting for the fd to be ready, and again if a signal cut it
-// short. An error of op, such as EAGAIN, is returned as is.
+// without waiting for the fd to be ready. An error of op, such as EAGAIN,
+// is returned as is.
 func now(do func(func(uintptr) bool) error, op func(fd int) (int, error)) (int, error) {
 	var n int
 	var operr error
 	err := do(func(fd uintptr) bool {
-		for {
-			if n, operr = op(int(fd)); operr != unix.EINTR {
-				return true
-			}
-		}
+		n, operr = op(int(fd))
+		return true
 	})
 	if err != nil {
 		return 0, err

@@ -260,14 +260,15 @@ func (l *Loop) watchContext(ctx context.Context) {
 	l.ctxWatch = context.AfterFunc(ctx, l.poll.wake)
 }
 
-// take moves the next event of ready to ev.
-func (l *Loop) take() {
-	l.ev = l.ready[l.next]
+// pop removes the next event of ready and returns it.
+func (l *Loop) pop() Event {
+	ev := l.ready[l.next]
 	l.ready[l.next] = Event{} // hold on to nothing handed out
 	l.next++
 	if l.next == len(l.ready) {
 		l.ready, l.next = l.ready[:0], 0
 	}
+	return ev
 }
 
 // takePosted moves the posted events to ready, which is empty.
@@ -283,7 +284,7 @@ func (l *Loop) takePosted() {
 // process takes the next event of ready, acts on it, and says whether to
 // hand it out.
 func (l *Loop) process() bool {
-	l.take()
+	l.ev = l.pop()
 	if l.internal(l.ev) {
 		return false
 	}
@@ -316,16 +317,10 @@ func (l *Loop) internal(ev Event) bool {
 // out.
 func (l *Loop) settle() {
 	for l.next < len(l.ready) && (l.cur == nil || !l.cur.in.has()) {
-		ev := l.ready[l.next]
-		if ev.Type != eventGone && ev.Type != eventBuffered {
+		if t := l.ready[l.next].Type; t != eventGone && t != eventBuffered {
 			return
 		}
-		l.ready[l.next] = Event{}
-		l.next++
-		if l.next == len(l.ready) {
-			l.ready, l.next = l.ready[:0], 0
-		}
-		l.internal(ev)
+		l.internal(l.pop())
 	}
 }
 

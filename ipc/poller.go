@@ -136,10 +136,7 @@ func (p *poller) collect() error {
 	var werr error
 	err := p.epRaw.Read(func(epfd uintptr) bool {
 		n, err := epollNow(int(epfd), p.evs[:])
-		switch {
-		case err == unix.EINTR:
-			return false
-		case err != nil:
+		if err != nil {
 			werr = fmt.Errorf("epoll_wait: %w", err)
 			return true
 		}

@@ -222,9 +222,6 @@ func drain(fd int) {
 	buf := make([]byte, 16<<10)
 	for total := 0; total < drainMax; {
 		n, err := readNow(fd, buf)
-		if err == unix.EINTR {
-			continue
-		}
 		if n <= 0 || err != nil {
 			return
 		}

@@ -13,7 +13,8 @@ import (
 // processor to another thread; on a busy stream that was most of the cost
 // of a write. These calls never block, since the fds are non-blocking, and
 // what one copies is bounded by the socket's buffer, so keeping the
-// processor through them holds up nothing for long.
+// processor through them holds up nothing for long. A call cut short by a
+// signal (EINTR) is made again here, so that no caller sees it.
 
 // maxIovecs is the most buffers one writev takes (IOV_MAX).
 const maxIovecs = 1024
@@ -54,18 +55,20 @@ func writevNow(fd int, bufs [][]byte, skip int) (int, error) {
 // epollNow collects the events of an epoll instance that are ready now,
 // without waiting (epoll_pwait with a timeout of 0).
 func epollNow(epfd int, evs []unix.EpollEvent) (int, error) {
-	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&evs[0])), uintptr(len(evs)), 0, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
+	return rawCall(unix.SYS_EPOLL_PWAIT, epfd, unsafe.Pointer(&evs[0]), len(evs))
 }
 
-// rawCall makes the system call trap(fd, p, n), which returns a count.
+// rawCall makes the system call trap(fd, p, n, 0, 0, 0), which returns a
+// count, again while a signal cuts it short.
 func rawCall(trap uintptr, fd int, p unsafe.Pointer, n int) (int, error) {
-	r, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(p), uintptr(n))
-	if e != 0 {
+	for {
+		r, _, e := unix.RawSyscall6(trap, uintptr(fd), uintptr(p), uintptr(n), 0, 0, 0)
+		switch e {
+		case 0:
+			return int(r), nil
+		case unix.EINTR:
+			continue
+		}
 		return 0, e
 	}
-	return int(r), nil
 }
