@@ -98,12 +98,9 @@ type dumper struct {
 // payload is p as the payload column shows it.
 func (d *dumper) payload(p []byte) []byte {
 	if d.hex {
-		return hex.AppendEncode([]byte{}, p) // an empty payload is still a column
+		return format.Payload(hex.AppendEncode(nil, p))
 	}
-	if p == nil {
-		return []byte{} // an empty message is still a payload
-	}
-	return p
+	return format.Payload(p)
 }
 
 // list prints a service event for each socket in dir.

@@ -23,10 +23,7 @@ func eventRecord(ev *ipc.Event) *format.Record {
 		p := ev.Conn.Peer()
 		r.Peer = &format.Peer{PID: p.PID, UID: p.UID, GID: p.GID}
 	case ipc.EventMessage, ipc.EventSent:
-		r.Data = ev.Payload
-		if r.Data == nil {
-			r.Data = []byte{} // an empty message is still a payload
-		}
+		r.Data = format.Payload(ev.Payload)
 	}
 	if ev.Err != nil {
 		r.Fields = append(r.Fields, format.Field{Key: "error", Value: ev.Err.Error()})

@@ -50,14 +50,11 @@ func (pw *PayloadWriter) WriteMessageStyled(p []byte, style func(string) string)
 func (pw *PayloadWriter) Flush() error { return pw.out.flush() }
 
 func (pw *PayloadWriter) appendJSON(b, p []byte) []byte {
-	if p == nil {
-		p = []byte{}
-	}
 	r := Record{
 		Event:  "message",
 		Client: pw.opts.client,
 		Time:   time.Now(),
-		Data:   p,
+		Data:   Payload(p),
 		Fields: pw.opts.fields,
 	}
 	return appendJSONRecord(b, &r)

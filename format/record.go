@@ -30,6 +30,15 @@ type Record struct {
 	Fields []Field
 }
 
+// Payload returns p as a Record's Data: a nil p is an empty message, which
+// is still a payload, not none.
+func Payload(p []byte) []byte {
+	if p == nil {
+		return []byte{}
+	}
+	return p
+}
+
 // Peer is the process on the other end of a connection.
 type Peer struct{ PID, UID, GID int }
 
