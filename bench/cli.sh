@@ -13,13 +13,10 @@
 set -euo pipefail
 
 n=${1:-1000000}
-here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d /tmp/ibench.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-export IPC_RUNDIR=$work/run
+. "$(dirname "$0")/common.sh"
 
 echo "building ipcctl"
-(cd "$here/.." && go build -o "$work/ipcctl" .)
+build
 ipcctl=$work/ipcctl
 
 # A file of n frames of 64 bytes, served by socat to every client.

@@ -6,12 +6,9 @@
 # at most 20 KiB per idle client.
 set -euo pipefail
 n=${1:-10000}
-here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d /tmp/ibench.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-export IPC_RUNDIR=$work/run
+. "$(dirname "$0")/common.sh"
 ulimit -n $((n + 1000))
-(cd "$here/.." && go build -o "$work/ipcctl" . && go build -o "$work/idleclients" ./bench/idleclients)
+build ./bench/idleclients
 
 "$work/ipcctl" serve idle > "$work/events" &
 srv=$!
