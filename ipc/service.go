@@ -121,12 +121,19 @@ func listenSocket(path string) (*net.UnixListener, error) {
 			return nil, fmt.Errorf("cannot remove stale socket %s: %w", path, pathError(err))
 		}
 	}
+	return listenAt(path, 0o660)
+}
+
+// listenAt listens at path with the socket's mode set to perm. Closing
+// the listener leaves the file: its owner removes it, only if it is still
+// its own.
+func listenAt(path string, perm fs.FileMode) (*net.UnixListener, error) {
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen at %s: %w", path, pathError(err))
 	}
-	ln.SetUnlinkOnClose(false) // Close removes it, only if it is still ours
-	if err := os.Chmod(path, 0o660); err != nil {
+	ln.SetUnlinkOnClose(false)
+	if err := os.Chmod(path, perm); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("cannot set the mode of %s: %w", path, pathError(err))
 	}

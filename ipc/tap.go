@@ -70,7 +70,9 @@ func NewTap(ctx context.Context, name string, opts EndpointOptions) (*Tap, error
 	}
 	t := &Tap{path: path, aside: aside, max: opts.MaxSize}
 	if t.ln, err = listenLike(tmp, fi); err == nil {
-		err = os.Rename(tmp, path)
+		if err = os.Rename(tmp, path); err != nil {
+			err = pathError(err)
+		}
 	}
 	if err != nil {
 		if t.ln != nil {
@@ -78,7 +80,7 @@ func NewTap(ctx context.Context, name string, opts EndpointOptions) (*Tap, error
 			os.Remove(tmp)
 		}
 		os.Remove(aside)
-		return nil, fmt.Errorf("cannot tap %s: %w", path, pathError(err))
+		return nil, fmt.Errorf("cannot tap %s: %w", path, err)
 	}
 	if fi, err := os.Lstat(path); err == nil {
 		t.ino = inode(fi)
@@ -119,13 +121,8 @@ func untap(ctx context.Context, name, path, aside string) error {
 // listenLike listens at path with the mode and, where it may, the owner
 // of the socket fi describes, so that the service's clients may connect.
 func listenLike(path string, fi fs.FileInfo) (*net.UnixListener, error) {
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	ln, err := listenAt(path, fi.Mode().Perm())
 	if err != nil {
-		return nil, err
-	}
-	ln.SetUnlinkOnClose(false)
-	if err := os.Chmod(path, fi.Mode().Perm()); err != nil {
-		ln.Close()
 		return nil, err
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
