@@ -33,7 +33,9 @@ const dumpDescription = "Debugging, in three forms.\n\n" +
 	"from=service, size), \"error\" and \"disconnection\". --hex prints payloads as hex digits " +
 	"in text. On SIGINT or SIGTERM, or after --count messages, the service's socket is put " +
 	"back, the clients connected through dump are disconnected, and dump exits 0. A tap " +
-	"killed before it could put the socket back is undone by the next dump of NAME.\n\n" +
+	"killed before it could put the socket back is undone by the next dump of NAME. A " +
+	"service stopped and started again while tapped takes its name back from dump, and " +
+	"keeps it when dump ends: dump puts back only a socket that still accepts.\n\n" +
 	"With --decode FILE (- for stdin), dump splits a captured byte stream into LibIPC frames " +
 	"and prints a \"message\" event for each, with its offset and size. A stream that ends " +
 	"inside a frame, or a frame over --max-size, is bad data (exit 65) once the frames " +

@@ -30,6 +30,7 @@ type Service struct {
 	name string
 	path string
 	ln   *net.UnixListener
+	file fileID // the socket made, removed at Close only if path names it
 	lock *os.File
 	opts ServiceOptions
 	loop *Loop
@@ -81,12 +82,12 @@ func bindService(name, path string) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := listenSocket(path)
+	ln, file, err := listenSocket(path)
 	if err != nil {
 		lock.Close()
 		return nil, err
 	}
-	return &Service{name: name, path: path, ln: ln, lock: lock}, nil
+	return &Service{name: name, path: path, ln: ln, file: file, lock: lock}, nil
 }
 
 // lockService takes LibIPC's lock file for the socket at path. The lock is
@@ -108,20 +109,31 @@ func lockService(path string) (*os.File, error) {
 }
 
 // listenSocket listens at path, replacing a stale socket but never a live
-// one, and sets the socket's mode to 0660.
-func listenSocket(path string) (*net.UnixListener, error) {
+// one, sets the socket's mode to 0660 and returns the socket's identity.
+// A live tap whose service is gone is replaced too: the caller holds the
+// name's lock, so the service the tap stood for has ended, and a new one
+// takes the name from the tap in one rename.
+func listenSocket(path string) (*net.UnixListener, fileID, error) {
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode().Type() != fs.ModeSocket {
-			return nil, fmt.Errorf("cannot listen at %s: a file that is not a socket is there; remove it or use another name", path)
+			return nil, fileID{}, fmt.Errorf("cannot listen at %s: a file that is not a socket is there; remove it or use another name", path)
 		}
 		if live(path) {
-			return nil, fmt.Errorf("service %s is already running: %w", path, ErrAlreadyRunning)
+			if tapOfGone(path) {
+				return listenOver(path, 0o660)
+			}
+			return nil, fileID{}, fmt.Errorf("service %s is already running: %w", path, ErrAlreadyRunning)
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("cannot remove stale socket %s: %w", path, pathError(err))
+			return nil, fileID{}, fmt.Errorf("cannot remove stale socket %s: %w", path, pathError(err))
 		}
 	}
-	return listenAt(path, 0o660)
+	ln, err := listenAt(path, 0o660)
+	if err != nil {
+		return nil, fileID{}, err
+	}
+	id, _ := idAt(path)
+	return ln, id, nil
 }
 
 // listenAt listens at path with the socket's mode set to perm. Closing
@@ -236,9 +248,10 @@ func drain(fd int) {
 	}
 }
 
-// Close stops accepting, removes the socket (if it is still this
-// service's) and releases the lock. Connected clients stay; Loop.Close
-// closes them.
+// Close stops accepting, removes the socket if its name still names the
+// socket this service made (a tap or a newer service may hold the name
+// now) and releases the lock. Connected clients stay; Loop.Close closes
+// them.
 func (s *Service) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -248,7 +261,7 @@ func (s *Service) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	err := s.ln.Close()
-	if rmErr := os.Remove(s.path); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) && err == nil {
+	if _, rmErr := removeIfSame(s.path, s.file); rmErr != nil && err == nil {
 		err = rmErr
 	}
 	s.lock.Close() // closing the file releases the flock

@@ -523,3 +523,68 @@ func TestServiceCloseReadsUnread(t *testing.T) {
 		t.Fatalf("after the reply: %v, want io.EOF", err)
 	}
 }
+
+// standIn moves the socket at path aside as a tap does (to .NAME.tapped)
+// and listens in its place; it returns the stand-in's listener.
+func standIn(t *testing.T, path string) *net.UnixListener {
+	t.Helper()
+	if err := os.Link(path, tappedPath(path)); err != nil {
+		t.Fatal(err)
+	}
+	tmp := path + ".tmp"
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.SetUnlinkOnClose(false)
+	t.Cleanup(func() { ln.Close() })
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// TestServiceCloseKeepsOthersSocket: a service whose name has come to
+// name another socket (a tap's) leaves it at Close, and a new service of
+// the name takes it from a tap whose service is gone.
+func TestServiceCloseKeepsOthersSocket(t *testing.T) {
+	l := newLoop(t, Options{})
+	s := serve(t, l, "svc", ServiceOptions{})
+	standIn(t, s.Path())
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !live(s.Path()) {
+		t.Fatal("the service's Close removed the socket that stood in for it")
+	}
+	s2 := serve(t, newLoop(t, Options{RunDir: l.RunDir()}), "svc", ServiceOptions{})
+	id, _ := idAt(s2.Path())
+	if id != s2.file {
+		t.Fatal("the new service does not hold the name")
+	}
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(s2.Path()); !os.IsNotExist(err) {
+		t.Fatalf("the new service's socket is still there: %v", err)
+	}
+}
+
+// TestServiceRefusesTapOfLiveService: a stand-in for a service that still
+// runs is a live name like any other.
+func TestServiceRefusesTapOfLiveService(t *testing.T) {
+	dir := runDir(t)
+	path := filepath.Join(dir, "svc")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.SetUnlinkOnClose(false)
+	defer ln.Close()
+	standIn(t, path)
+	l := NewLoop(Options{RunDir: dir})
+	defer l.Close()
+	if _, err := l.Listen("svc", ServiceOptions{}); !errors.Is(err, ErrAlreadyRunning) {
+		t.Fatalf("Listen under a tap of a live service: %v, want ErrAlreadyRunning", err)
+	}
+}

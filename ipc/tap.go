@@ -27,7 +27,8 @@ type Tap struct {
 	path  string // the service's name
 	aside string // where the service's socket is while tapped
 	ln    *net.UnixListener
-	ino   uint64 // the tap's socket, removed at Close only if still there
+	own   fileID // the tap's socket, removed at Close only if still there
+	svc   fileID // the service's socket, put back only if still live
 	max   int
 	once  sync.Once
 	err   error
@@ -68,8 +69,9 @@ func NewTap(ctx context.Context, name string, opts EndpointOptions) (*Tap, error
 		}
 		return nil, fmt.Errorf("cannot tap %s: %w", path, pathError(err))
 	}
-	t := &Tap{path: path, aside: aside, max: opts.MaxSize}
+	t := &Tap{path: path, aside: aside, max: opts.MaxSize, svc: idOf(fi)}
 	if t.ln, err = listenLike(tmp, fi); err == nil {
+		t.own, _ = idAt(tmp)
 		if err = os.Rename(tmp, path); err != nil {
 			err = pathError(err)
 		}
@@ -81,9 +83,6 @@ func NewTap(ctx context.Context, name string, opts EndpointOptions) (*Tap, error
 		}
 		os.Remove(aside)
 		return nil, fmt.Errorf("cannot tap %s: %w", path, err)
-	}
-	if fi, err := os.Lstat(path); err == nil {
-		t.ino = inode(fi)
 	}
 	return t, nil
 }
@@ -131,13 +130,6 @@ func listenLike(path string, fi fs.FileInfo) (*net.UnixListener, error) {
 	return ln, nil
 }
 
-func inode(fi fs.FileInfo) uint64 {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return st.Ino
-	}
-	return 0
-}
-
 // Accept returns the next client that connected to the tap.
 func (t *Tap) Accept() (MessageConn, error) {
 	uc, err := t.ln.AcceptUnix()
@@ -157,12 +149,7 @@ func (t *Tap) Addr() string { return t.path }
 // accepting. Connections made through the tap are the Bridge's to close.
 func (t *Tap) Close() error {
 	t.once.Do(func() {
-		if err := os.Rename(t.aside, t.path); err != nil {
-			t.err = fmt.Errorf("cannot put %s back in place: %w", t.aside, pathError(err))
-			if fi, err := os.Lstat(t.path); err == nil && inode(fi) == t.ino {
-				os.Remove(t.path) // the tap's own socket: nothing is behind it now
-			}
-		}
+		t.err = t.restore()
 		if err := t.ln.Close(); t.err == nil {
 			t.err = acceptError(err)
 		}
@@ -171,6 +158,27 @@ func (t *Tap) Close() error {
 		return nil
 	}
 	return t.err
+}
+
+// restore puts the service's socket back where the tap's is, but only a
+// service that still accepts, and only over the tap's own socket: the
+// service may have ended under the tap, and a new one taken the name.
+// What is left of an ended service is removed.
+func (t *Tap) restore() error {
+	if live(t.aside) {
+		if id, ok := idAt(t.path); !ok || id != t.own {
+			return fmt.Errorf("cannot put %s back: %s is no longer the tap's socket", t.aside, t.path)
+		}
+		if err := os.Rename(t.aside, t.path); err != nil {
+			return fmt.Errorf("cannot put %s back in place: %w", t.aside, pathError(err))
+		}
+		return nil
+	}
+	if _, err := removeIfSame(t.aside, t.svc); err != nil {
+		return fmt.Errorf("cannot remove %s, the socket of an ended service: %w", t.aside, err)
+	}
+	_, err := removeIfSame(t.path, t.own)
+	return err
 }
 
 // Live reports whether something accepts connections on the socket of
