@@ -1,0 +1,242 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
+)
+
+// DefaultQueueBytes bounds what may wait to be sent to one client of a bus
+// unless Options set another bound. Past it, messages for that client are
+// dropped and counted (see Bus).
+const DefaultQueueBytes = 1 << 20
+
+// Options set up a Bus. The zero value is ready to use.
+type Options struct {
+	// Name is the bus's name, told to every client in its hello (the
+	// service's name when empty).
+	Name string
+	// MaxSize is the largest body a client may send (ipc.DefaultMaxSize
+	// when 0). The loop must accept frames of FrameMax(MaxSize).
+	MaxSize int
+	// QueueBytes bounds each client's send queue (DefaultQueueBytes when
+	// 0).
+	QueueBytes int
+	// Report, when set, receives what happens on the bus, one Event at a
+	// time, from the goroutine that calls Handle.
+	Report func(Event)
+	// Messages makes Report receive every message and answer routed too.
+	Messages bool
+}
+
+// Bus routes envelopes between the clients of one service. It keeps no
+// goroutine of its own: the loop's events are handed to Handle (or Serve
+// does it), one at a time.
+type Bus struct {
+	svc     *ipc.Service
+	opts    Options
+	last    uint64 // the last address number given
+	clients map[*ipc.Conn]*client
+	byAddr  map[string]*client
+	groups  map[string][]*client // members in subscription order
+	out     []byte               // the envelope being routed
+	note    []byte               // a notice of the bus's own
+}
+
+// client is one connection to the bus.
+type client struct {
+	conn    *ipc.Conn
+	addr    string
+	seq     uint64
+	groups  []string // sorted
+	dropped uint64   // messages discarded since the last dropped notice
+	made    map[uint64]*call
+	owes    map[*call]struct{}
+	gone    bool
+}
+
+// New returns a bus for the clients that svc accepts. The loop that owns
+// svc must be made with MaxSize FrameMax(opts.MaxSize).
+func New(svc *ipc.Service, opts Options) *Bus {
+	if opts.Name == "" {
+		opts.Name = svc.Name()
+	}
+	if opts.MaxSize <= 0 {
+		opts.MaxSize = ipc.DefaultMaxSize
+	}
+	if opts.QueueBytes <= 0 {
+		opts.QueueBytes = DefaultQueueBytes
+	}
+	return &Bus{
+		svc:     svc,
+		opts:    opts,
+		clients: make(map[*ipc.Conn]*client),
+		byAddr:  make(map[string]*client),
+		groups:  make(map[string][]*client),
+	}
+}
+
+// Serve hands the loop's events to Handle until ctx ends or the loop is
+// closed. Events that are not the bus's are ignored.
+func (b *Bus) Serve(ctx context.Context, loop *ipc.Loop) error {
+	for {
+		ev, err := loop.Wait(ctx)
+		if err != nil {
+			if errors.Is(err, ipc.ErrClosed) || ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		b.Handle(ev)
+	}
+}
+
+// Handle takes one event of the loop and reports whether it was the bus's:
+// a connection accepted by the bus's service, or a message, sent event,
+// error or disconnection of one of its clients.
+func (b *Bus) Handle(ev *ipc.Event) bool {
+	if ev.Type == ipc.EventConnection && ev.Service == b.svc && ev.Conn != nil {
+		b.connect(ev.Conn, ev.Time)
+		return true
+	}
+	cl := b.clients[ev.Conn]
+	if cl == nil || ev.Conn == nil {
+		return false
+	}
+	switch ev.Type {
+	case ipc.EventMessage:
+		if !cl.gone {
+			b.message(cl, ev.Payload, ev.Time)
+		}
+	case ipc.EventSent:
+		if cl.dropped > 0 {
+			b.flushDropped(cl)
+		}
+	case ipc.EventError:
+		b.report(Event{Kind: KindError, Addr: cl.addr, Conn: cl.conn, Err: ev.Err, Time: ev.Time})
+	case ipc.EventDisconnection:
+		b.leave(cl, ev.Time)
+		delete(b.clients, cl.conn)
+		b.report(Event{Kind: KindDisconnection, Addr: cl.addr, Conn: cl.conn, Err: ev.Err, Time: ev.Time})
+	}
+	return true
+}
+
+// connect gives a new client its address and hello, and tells the
+// presence group.
+func (b *Bus) connect(c *ipc.Conn, at time.Time) {
+	c.SetQueue(b.opts.QueueBytes, ipc.OverflowDrop)
+	b.last++
+	cl := &client{conn: c, addr: "c" + strconv.FormatUint(b.last, 10), seq: b.last,
+		made: make(map[uint64]*call), owes: make(map[*call]struct{})}
+	b.clients[c] = cl
+	b.byAddr[cl.addr] = cl
+	b.notify(cl, &Header{Op: "hello", Addr: cl.addr, Bus: b.opts.Name, Version: Version})
+	b.report(Event{Kind: KindConnection, Addr: cl.addr, Conn: c, Time: at})
+	b.presence("connect", cl, "", nil)
+}
+
+// leave forgets a client that disconnected or is being closed: its
+// subscriptions, the calls it made, and the calls it owes, whose callers
+// learn it now. It is safe to call twice.
+func (b *Bus) leave(cl *client, at time.Time) {
+	if cl.gone {
+		return
+	}
+	cl.gone = true
+	delete(b.byAddr, cl.addr)
+	for _, g := range cl.groups {
+		b.groups[g] = slices.DeleteFunc(b.groups[g], func(m *client) bool { return m == cl })
+		if len(b.groups[g]) == 0 {
+			delete(b.groups, g)
+		}
+	}
+	b.forgetCalls(cl)
+	for c := range cl.owes {
+		b.lose(cl, c, "disconnected")
+	}
+	b.presence("disconnect", cl, "", cl.groups)
+}
+
+// malformed tells a client what was wrong with its envelope and closes it
+// once that is written; the bus forgets it at once.
+func (b *Bus) malformed(cl *client, err error, at time.Time) {
+	b.notify(cl, &Header{Op: "error", Error: err.Error()})
+	b.report(Event{Kind: KindError, Addr: cl.addr, Conn: cl.conn, Err: err, Time: at})
+	b.leave(cl, at)
+	go closeAfterFlush(cl.conn)
+}
+
+// closeWait bounds how long a client closed by the bus has to read the
+// error notice sent to it.
+const closeWait = 2 * time.Second
+
+// closeAfterFlush closes c once what was scheduled for it is written, or
+// after closeWait.
+func closeAfterFlush(c *ipc.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), closeWait)
+	defer cancel()
+	c.Flush(ctx)
+	c.Close()
+}
+
+// notify sends a client a notice of the bus's own. A notice that does not
+// fit in the client's queue is dropped and counted like a message.
+func (b *Bus) notify(cl *client, h *Header) {
+	note, err := appendEnvelope(b.note[:0], h, nil)
+	if err != nil {
+		return // only the bus's own fields: cannot be over MaxHeader
+	}
+	b.note = note
+	b.deliver(cl, note)
+}
+
+// deliver schedules one encoded envelope for cl and reports whether it was
+// queued. A client whose queue is full loses it, and is told how many it
+// lost once its queue has room, before any later message.
+func (b *Bus) deliver(cl *client, frame []byte) bool {
+	if cl.gone {
+		return false
+	}
+	if cl.dropped > 0 && !b.flushDropped(cl) {
+		cl.dropped++
+		return false
+	}
+	if err := cl.conn.Schedule(frame); err != nil {
+		if errors.Is(err, ipc.ErrQueueFull) {
+			cl.dropped++
+		}
+		return false
+	}
+	return true
+}
+
+// flushDropped tries to send cl its dropped notice, and reports whether
+// it is queued.
+func (b *Bus) flushDropped(cl *client) bool {
+	var buf [64]byte
+	note, _ := appendEnvelope(buf[:0], &Header{Op: "dropped", Count: cl.dropped}, nil)
+	if cl.conn.Schedule(note) != nil {
+		return false
+	}
+	b.report(Event{Kind: KindDropped, Addr: cl.addr, Conn: cl.conn, Count: cl.dropped, Time: time.Now()})
+	cl.dropped = 0
+	return true
+}
+
+// report hands e to Options.Report.
+func (b *Bus) report(e Event) {
+	if b.opts.Report != nil {
+		b.opts.Report(e)
+	}
+}
+
+// errorf makes an error for a bad envelope.
+func errorf(f string, args ...any) error {
+	return fmt.Errorf("%w: "+f, append([]any{ipc.ErrBadData}, args...)...)
+}

@@ -1,0 +1,147 @@
+package bus
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ipcctl/ipcctl/ipc"
+)
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	status := 3
+	zero := 0
+	h := Header{Op: "answer", To: "c1", Call: 7, Error: "exit\nstatus 3 <&>", Status: &status, UID: &zero,
+		Groups: []string{"a", "b"}, Members: []Member{{Addr: "c2", Groups: []string{"x"}, PID: 9}}}
+	body := []byte("line1\nline2\x00\xff")
+	p, err := Encode(&h, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := bytes.IndexByte(p, '\n'); !bytes.Equal(p[i+1:], body) {
+		t.Fatalf("body after the first newline is %q, want %q", p[i+1:], body)
+	}
+	if !bytes.Contains(p, []byte(`<&>`)) {
+		t.Fatalf("header escapes HTML characters: %s", p)
+	}
+	got, gotBody, err := Decode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(gotBody, body) || got.Op != h.Op || got.Error != h.Error || *got.Status != 3 || *got.UID != 0 ||
+		got.Call != 7 || len(got.Members) != 1 || got.Members[0].Addr != "c2" || got.GID != nil {
+		t.Fatalf("got %+v %q, want %+v %q", got, gotBody, h, body)
+	}
+}
+
+func TestEncodeEmptyBody(t *testing.T) {
+	p, err := Encode(&Header{Op: "sub", Group: "g"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(p) != "{\"op\":\"sub\",\"group\":\"g\"}\n" {
+		t.Fatalf("got %q", p)
+	}
+	_, body, err := Decode(p)
+	if err != nil || len(body) != 0 {
+		t.Fatalf("got body %q, err %v", body, err)
+	}
+}
+
+func TestAppendEncodeKeepsDst(t *testing.T) {
+	dst := []byte("prefix")
+	out, err := AppendEncode(dst, &Header{Op: "msg", Group: "g"}, []byte("x"))
+	if err != nil || string(out) != "prefix{\"op\":\"msg\",\"group\":\"g\"}\nx" {
+		t.Fatalf("got %q, %v", out, err)
+	}
+	long := &Header{Op: "msg", Error: strings.Repeat("e", MaxHeader)}
+	out, err = AppendEncode(dst, long, nil)
+	if !errors.Is(err, ipc.ErrBadData) || string(out) != "prefix" {
+		t.Fatalf("over-long header: got %q, %v", out, err)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	for _, p := range []string{
+		"",
+		`{"op":"msg"}`,
+		"[1,2]\n",
+		"null\n",
+		"\n",
+		"{}\n",
+		`{"op":1}` + "\n",
+		`{"op":"msg","call":-1}` + "\n",
+		`{"op":"msg","each":"yes"}` + "\n",
+		`{"op":"msg","groups":"g"}` + "\n",
+		`{"op":"msg"} x` + "\n",
+		`{"op":"msg"` + "\n" + `}`,
+	} {
+		if h, _, err := Decode([]byte(p)); !errors.Is(err, ipc.ErrBadData) {
+			t.Errorf("Decode(%q) = %+v, %v; want ErrBadData", p, h, err)
+		}
+	}
+}
+
+func TestDecodeIgnoresUnknownFields(t *testing.T) {
+	h, body, err := Decode([]byte(`{"op":"msg","group":"g","future":{"x":[1]}}` + "\nbody"))
+	if err != nil || h.Group != "g" || string(body) != "body" {
+		t.Fatalf("got %+v %q %v", h, body, err)
+	}
+}
+
+func TestDecodeHeaderLimit(t *testing.T) {
+	pad := strings.Repeat(" ", MaxHeader-len(`{"op":"msg"}`))
+	at := []byte(`{"op":"msg"}` + pad + "\n")
+	if _, _, err := decode(at, MaxHeader); err != nil {
+		t.Fatalf("header of exactly %d bytes: %v", MaxHeader, err)
+	}
+	over := []byte(`{"op":"msg"} ` + pad + "\n")
+	if _, _, err := decode(over, MaxHeader); !errors.Is(err, ipc.ErrBadData) {
+		t.Fatalf("header over the limit: %v", err)
+	}
+	if _, _, err := Decode(over); err != nil {
+		t.Fatalf("Decode takes any header length: %v", err)
+	}
+}
+
+func TestValidGroup(t *testing.T) {
+	for _, g := range []string{"a", "news.sport", "@presence", "~!#", strings.Repeat("g", 255)} {
+		if err := ValidGroup(g); err != nil {
+			t.Errorf("ValidGroup(%q) = %v", g, err)
+		}
+	}
+	for _, g := range []string{"", "a b", "tab\t", "é", "x\x7f", strings.Repeat("g", 256)} {
+		if err := ValidGroup(g); !errors.Is(err, ipc.ErrBadData) {
+			t.Errorf("ValidGroup(%q) = %v, want ErrBadData", g, err)
+		}
+	}
+}
+
+// FuzzDecode checks that Decode never panics, that what it accepts has an
+// op and a body that is the envelope's tail, and that re-encoding it keeps
+// its meaning.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte("{\"op\":\"msg\",\"group\":\"g\"}\nhello"))
+	f.Add([]byte("{\"op\":\"sub\"}\n"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		h, body, err := Decode(p)
+		if err != nil {
+			if !errors.Is(err, ipc.ErrBadData) {
+				t.Fatalf("error %v does not wrap ErrBadData", err)
+			}
+			return
+		}
+		if h.Op == "" || !bytes.HasSuffix(p, body) {
+			t.Fatalf("accepted %q as %+v with body %q", p, h, body)
+		}
+		again, err := appendEnvelope(nil, &h, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h2, body2, err := Decode(again)
+		if err != nil || h2.Op != h.Op || h2.Group != h.Group || h2.Call != h.Call || !bytes.Equal(body2, body) {
+			t.Fatalf("re-encoded %q decodes as %+v %q %v", again, h2, body2, err)
+		}
+	})
+}

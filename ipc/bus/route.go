@@ -1,0 +1,211 @@
+package bus
+
+import (
+	"slices"
+	"time"
+)
+
+// message handles one envelope from a client.
+func (b *Bus) message(cl *client, p []byte, at time.Time) {
+	h, body, err := decode(p, MaxHeader)
+	if err == nil {
+		err = b.op(cl, &h, body, at)
+	}
+	if err != nil {
+		b.malformed(cl, err, at)
+	}
+}
+
+// op carries out one decoded envelope. An error is a malformed envelope.
+func (b *Bus) op(cl *client, h *Header, body []byte, at time.Time) error {
+	switch h.Op {
+	case "sub":
+		return b.subscribe(cl, h.Group, at)
+	case "unsub":
+		return b.unsubscribe(cl, h.Group, at)
+	case "msg":
+		return b.msg(cl, h, body, at)
+	case "answer":
+		return b.answer(cl, h, body, at)
+	case "list":
+		return b.list(cl, h)
+	}
+	return errorf("unknown op %q (want sub, unsub, msg, answer or list)", h.Op)
+}
+
+// subscribe adds cl to group g, acknowledges it, and tells the presence
+// group when it is new.
+func (b *Bus) subscribe(cl *client, g string, at time.Time) error {
+	if err := ValidGroup(g); err != nil {
+		return err
+	}
+	i, found := slices.BinarySearch(cl.groups, g)
+	if !found && len(cl.groups) >= MaxGroups {
+		b.notify(cl, &Header{Op: "error", Group: g, Error: errorf("a client may be in at most %d groups", MaxGroups).Error()})
+		return nil
+	}
+	if !found {
+		cl.groups = slices.Insert(cl.groups, i, g)
+		b.groups[g] = append(b.groups[g], cl)
+	}
+	b.notify(cl, &Header{Op: "subscribed", Group: g})
+	if !found {
+		b.report(Event{Kind: KindSubscribe, Addr: cl.addr, Conn: cl.conn, Group: g, Time: at})
+		b.presence("subscribe", cl, g, cl.groups)
+	}
+	return nil
+}
+
+// unsubscribe takes cl out of group g: the calls to g it has not answered
+// are lost for their callers.
+func (b *Bus) unsubscribe(cl *client, g string, at time.Time) error {
+	if err := ValidGroup(g); err != nil {
+		return err
+	}
+	i, found := slices.BinarySearch(cl.groups, g)
+	if found {
+		cl.groups = slices.Delete(cl.groups, i, i+1)
+		b.groups[g] = slices.DeleteFunc(b.groups[g], func(m *client) bool { return m == cl })
+		if len(b.groups[g]) == 0 {
+			delete(b.groups, g)
+		}
+		for c := range cl.owes {
+			if c.group == g {
+				b.lose(cl, c, "unsubscribed")
+			}
+		}
+	}
+	b.notify(cl, &Header{Op: "unsubscribed", Group: g})
+	if found {
+		b.report(Event{Kind: KindUnsubscribe, Addr: cl.addr, Conn: cl.conn, Group: g, Time: at})
+		b.presence("unsubscribe", cl, g, cl.groups)
+	}
+	return nil
+}
+
+// msg routes a message (or a call) to a group or an address.
+func (b *Bus) msg(cl *client, h *Header, body []byte, at time.Time) error {
+	if err := checkMsg(h); err != nil {
+		return err
+	}
+	if len(body) > b.opts.MaxSize {
+		b.notify(cl, &Header{Op: "error", Ref: h.Ref, Error: errorf("body of %d bytes is over the bus's limit of %d", len(body), b.opts.MaxSize).Error()})
+		return nil
+	}
+	if h.Call != 0 && cl.made[h.Call] != nil {
+		b.notify(cl, &Header{Op: "error", Ref: h.Ref, Call: h.Call, Error: errorf("call %d is already pending", h.Call).Error()})
+		return nil
+	}
+	var to []*client
+	if h.Group != "" {
+		to = b.groups[h.Group]
+	} else if m := b.byAddr[h.To]; m != nil {
+		to = []*client{m}
+	}
+	out, err := appendEnvelope(b.out[:0], &Header{Op: "msg", From: cl.addr, Group: h.Group, To: h.To, Call: h.Call}, body)
+	if err != nil {
+		return err
+	}
+	b.out = out
+	b.reportMessage(KindMessage, cl, h, body, at)
+	if h.Call != 0 {
+		b.startCall(cl, h, to, out)
+		return nil
+	}
+	reached := false
+	for _, m := range to {
+		if b.deliver(m, out) {
+			reached = true
+		}
+	}
+	if !reached && len(to) == 0 && h.Undeliverable {
+		b.notify(cl, &Header{Op: "undeliverable", Group: h.Group, To: h.To, Ref: h.Ref})
+	}
+	return nil
+}
+
+// checkMsg refuses a msg envelope whose fields do not go together.
+func checkMsg(h *Header) error {
+	switch {
+	case h.Group == "" && h.To == "":
+		return errorf("msg needs a group or a to")
+	case h.Group != "" && h.To != "":
+		return errorf("msg takes a group or a to, not both")
+	case h.Each && (h.Call == 0 || h.Group == ""):
+		return errorf("each goes with a call to a group")
+	case h.Group != "" && Own(h.Group):
+		return errorf("group %q is the bus's own: clients may not send to it", h.Group)
+	}
+	if h.Group != "" {
+		return ValidGroup(h.Group)
+	}
+	return nil
+}
+
+// answer passes a callee's answer on to its caller.
+func (b *Bus) answer(cl *client, h *Header, body []byte, at time.Time) error {
+	if h.To == "" || h.Call == 0 {
+		return errorf("answer needs a to and a call")
+	}
+	if len(body) > b.opts.MaxSize {
+		b.notify(cl, &Header{Op: "error", Ref: h.Ref, Error: errorf("body of %d bytes is over the bus's limit of %d", len(body), b.opts.MaxSize).Error()})
+		return nil
+	}
+	caller := b.byAddr[h.To]
+	if caller == nil {
+		if h.Undeliverable {
+			b.notify(cl, &Header{Op: "undeliverable", To: h.To, Ref: h.Ref, Call: h.Call})
+		}
+		return nil
+	}
+	b.answered(caller, cl, h.Call)
+	out, err := appendEnvelope(b.out[:0], &Header{Op: "answer", From: cl.addr, Call: h.Call, Error: h.Error, Status: h.Status}, body)
+	if err != nil {
+		return err
+	}
+	b.out = out
+	b.reportMessage(KindAnswer, cl, h, body, at)
+	b.deliver(caller, out)
+	return nil
+}
+
+// list answers with the members of a group, or every client.
+func (b *Bus) list(cl *client, h *Header) error {
+	var of []*client
+	if h.Group != "" {
+		if err := ValidGroup(h.Group); err != nil {
+			return err
+		}
+		of = slices.Clone(b.groups[h.Group])
+	} else {
+		for _, m := range b.byAddr {
+			of = append(of, m)
+		}
+	}
+	slices.SortFunc(of, func(x, y *client) int { return int(x.seq) - int(y.seq) })
+	members := make([]Member, 0, len(of))
+	for _, m := range of {
+		p := m.conn.Peer()
+		members = append(members, Member{Addr: m.addr, Groups: slices.Clone(m.groups), PID: p.PID, UID: p.UID, GID: p.GID})
+	}
+	b.notify(cl, &Header{Op: "members", Ref: h.Ref, Group: h.Group, Members: members})
+	return nil
+}
+
+// presence tells the presence group what cl did.
+func (b *Bus) presence(event string, cl *client, group string, groups []string) {
+	to := b.groups[PresenceGroup]
+	if len(to) == 0 {
+		return
+	}
+	p := cl.conn.Peer()
+	note, err := appendEnvelope(b.note[:0], &Header{Op: "presence", Event: event, Addr: cl.addr, Group: group,
+		Groups: groups, PID: p.PID, UID: &p.UID, GID: &p.GID}, nil)
+	if err != nil {
+		return
+	}
+	b.note = note
+	for _, m := range to {
+		b.deliver(m, note)
+	}
+}
