@@ -8,6 +8,7 @@ import (
 
 	"github.com/ipcctl/ipcctl/format"
 	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/ipcctl/ipcctl/ipc/bridge"
 	"github.com/urfave/cli/v2"
 )
 
@@ -42,7 +43,7 @@ func dialService(ctx context.Context, c *cli.Context, g Globals) (*ipc.Conn, err
 	if err != nil {
 		return nil, err
 	}
-	return ipc.Dial(ctx, c.Args().First(), ipc.DialOptions{
+	return bridge.Dial(ctx, c.Args().First(), ipc.DialOptions{
 		RunDir:  g.RunDir,
 		MaxSize: max,
 		Wait:    c.Duration("wait-service"),

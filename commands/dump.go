@@ -15,6 +15,7 @@ import (
 
 	"github.com/ipcctl/ipcctl/format"
 	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/ipcctl/ipcctl/ipc/bridge"
 	"github.com/urfave/cli/v2"
 )
 
@@ -221,13 +222,13 @@ func (d *dumper) tap(c *cli.Context, g Globals, max int) error {
 	ctx, stop := signalContext(c)
 	defer stop()
 	name := c.Args().First()
-	opts := ipc.EndpointOptions{RunDir: g.RunDir, MaxSize: max}
-	t, err := ipc.NewTap(ctx, name, opts)
+	opts := bridge.EndpointOptions{RunDir: g.RunDir, MaxSize: max}
+	t, err := ipc.NewTap(ctx, g.RunDir, name, max)
 	if err != nil {
 		return err
 	}
-	aside := t.Service()
-	b := &ipc.Bridge{To: &aside, Options: opts, Messages: true, HalfClose: true}
+	aside := bridge.Endpoint{Scheme: "unix", Name: t.Aside()}
+	b := &bridge.Bridge{To: &aside, Options: opts, Messages: true, HalfClose: true}
 	b.ListenOn(t)
 	b.Report = d.tapReport(stop)
 	d.enc.Write(&format.Record{Event: "listening", Fields: []format.Field{
@@ -254,7 +255,7 @@ type flow struct {
 
 // tapReport returns what prints the tap's events. With --count, it calls
 // stop once that many messages are printed and passed on.
-func (d *dumper) tapReport(stop func()) func(ipc.BridgeEvent) {
+func (d *dumper) tapReport(stop func()) func(bridge.BridgeEvent) {
 	seen, unwritten := 0, 0
 	read, written := map[flow]int{}, map[flow]int{} // printed messages
 	done := func() {
@@ -262,7 +263,7 @@ func (d *dumper) tapReport(stop func()) func(ipc.BridgeEvent) {
 			stop()
 		}
 	}
-	return func(ev ipc.BridgeEvent) {
+	return func(ev bridge.BridgeEvent) {
 		f := flow{ev.Pair, ev.Dir}
 		r := bridgeRecord(ev)
 		switch ev.Type {

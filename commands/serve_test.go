@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/ipcctl/ipcctl/ipc/bridge"
 )
 
 func TestCutWord(t *testing.T) {
@@ -151,7 +152,7 @@ func TestServeOwnUID(t *testing.T) {
 	}()
 	waitFor(t, &out, "listening\t-\tservice=own\tpath="+dir+"/own\n")
 
-	c, err := ipc.Dial(ctx, "own", ipc.DialOptions{RunDir: dir})
+	c, err := bridge.Dial(ctx, "own", ipc.DialOptions{RunDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ipcctl/ipcctl/format"
 	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/ipcctl/ipcctl/ipc/bridge"
 	"github.com/urfave/cli/v2"
 )
 
@@ -86,7 +87,7 @@ func runSwitch(c *cli.Context) error {
 	ctx, stop := signalContext(c)
 	defer stop()
 	enc := format.NewEncoder(g.Stdout, g.Mode(), format.WithTime(g.JSON))
-	b.Report = func(ev ipc.BridgeEvent) {
+	b.Report = func(ev bridge.BridgeEvent) {
 		enc.Write(bridgeRecord(ev))
 		enc.Flush()
 	}
@@ -101,7 +102,7 @@ func runSwitch(c *cli.Context) error {
 }
 
 // switchBridge builds the bridge the command line describes.
-func switchBridge(c *cli.Context, g Globals) (*ipc.Bridge, error) {
+func switchBridge(c *cli.Context, g Globals) (*bridge.Bridge, error) {
 	if err := checkArgs(c, 1, 2); err != nil {
 		return nil, err
 	}
@@ -109,11 +110,11 @@ func switchBridge(c *cli.Context, g Globals) (*ipc.Bridge, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, err := ipc.ParseEndpoint(c.Args().Get(0))
+	from, err := bridge.ParseEndpoint(c.Args().Get(0))
 	if err != nil {
 		return nil, UsageErrorf("%v", err)
 	}
-	b := &ipc.Bridge{
+	b := &bridge.Bridge{
 		From:     from,
 		Options:  opts,
 		MaxConns: c.Int("max-conns"),
@@ -126,7 +127,7 @@ func switchBridge(c *cli.Context, g Globals) (*ipc.Bridge, error) {
 		}
 		return b, nil
 	}
-	to, err := ipc.ParseEndpoint(c.Args().Get(1))
+	to, err := bridge.ParseEndpoint(c.Args().Get(1))
 	if err != nil {
 		return nil, UsageErrorf("%v", err)
 	}
@@ -135,30 +136,30 @@ func switchBridge(c *cli.Context, g Globals) (*ipc.Bridge, error) {
 }
 
 // switchOptions reads the flags that set up the endpoints.
-func switchOptions(c *cli.Context, g Globals) (ipc.EndpointOptions, error) {
-	framing, err := ipc.ParseFraming(c.String("framing"))
+func switchOptions(c *cli.Context, g Globals) (bridge.EndpointOptions, error) {
+	framing, err := bridge.ParseFraming(c.String("framing"))
 	if err != nil {
-		return ipc.EndpointOptions{}, UsageErrorf("--framing: %v", err)
+		return bridge.EndpointOptions{}, UsageErrorf("--framing: %v", err)
 	}
 	max, err := sizeFlag(c, "max-size")
 	if err != nil {
-		return ipc.EndpointOptions{}, err
+		return bridge.EndpointOptions{}, err
 	}
 	if c.Int("max-conns") < 0 {
-		return ipc.EndpointOptions{}, UsageErrorf("bad --max-conns %d: want 0 (no bound) or more", c.Int("max-conns"))
+		return bridge.EndpointOptions{}, UsageErrorf("bad --max-conns %d: want 0 (no bound) or more", c.Int("max-conns"))
 	}
-	return ipc.EndpointOptions{
+	return bridge.EndpointOptions{
 		RunDir:  g.RunDir,
 		MaxSize: max,
 		Framing: framing,
-		TLS:     ipc.TLSFiles{Cert: c.String("cert"), Key: c.String("key"), CA: c.String("ca")},
-		WS:      ipc.WSOptions{Binary: c.Bool("ws-binary"), Origins: c.StringSlice("origin")},
+		TLS:     bridge.TLSFiles{Cert: c.String("cert"), Key: c.String("key"), CA: c.String("ca")},
+		WS:      bridge.WSOptions{Binary: c.Bool("ws-binary"), Origins: c.StringSlice("origin")},
 	}, nil
 }
 
 // switchListening announces where the switch listens and what it pairs
 // clients with.
-func switchListening(b *ipc.Bridge) *format.Record {
+func switchListening(b *bridge.Bridge) *format.Record {
 	to := "tcpd"
 	if b.To != nil {
 		to = b.To.String()
@@ -170,7 +171,7 @@ func switchListening(b *ipc.Bridge) *format.Record {
 }
 
 // bridgeRecord converts a bridge event into the record switch prints.
-func bridgeRecord(ev ipc.BridgeEvent) *format.Record {
+func bridgeRecord(ev bridge.BridgeEvent) *format.Record {
 	r := &format.Record{Event: ev.Type.String(), Time: ev.Time}
 	if ev.Pair != 0 {
 		r.Client = strconv.FormatUint(ev.Pair, 10)

@@ -21,13 +21,11 @@ type DialOptions struct {
 	Wait time.Duration
 }
 
-// Dial connects to the service name. Errors wrap ErrNoService (no socket),
+// Dial connects to the local service name in the run directory (package
+// bridge's Dial also follows IPC_NETWORK). Errors wrap ErrNoService (no socket),
 // ErrRefused (nothing accepts), ErrPermission, or ErrTimeout (nothing
 // appeared within opts.Wait).
 func Dial(ctx context.Context, name string, opts DialOptions) (*Conn, error) {
-	if c, routed, err := dialNetwork(ctx, name, opts); routed {
-		return c, err // IPC_NETWORK sends name elsewhere (network.go)
-	}
 	dir := ResolveRunDir(opts.RunDir)
 	path, err := SocketPath(dir, name)
 	if err != nil {
@@ -60,6 +58,12 @@ func Dial(ctx context.Context, name string, opts DialOptions) (*Conn, error) {
 func cutShort(ctx context.Context, err error) bool {
 	var ne net.Error
 	return ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout()
+}
+
+// DialPath connects to the socket at path, a service's or any other,
+// outside the run directory's rules (the caller chose the path).
+func DialPath(ctx context.Context, path string, max int) (*Conn, error) {
+	return dialPath(ctx, path, path, max)
 }
 
 // dialPath connects to the socket at path and names errors by the service.

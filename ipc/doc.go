@@ -63,6 +63,11 @@
 //	defer c.Close()
 //	reply, err := c.Request(ctx, []byte("hello"))
 //
+// What is built on the engine lives in packages of its own beside it,
+// using only this package's exported API: ipc/bridge (endpoints beyond
+// the run directory, framings, TCPd, TLS, WebSocket, $IPC_NETWORK
+// routing) and ipc/bus (groups, presence and calls).
+//
 // Interoperating with LibIPC: a service holds LibIPC's lock file
 // NAME.lock with flock while it runs, so neither side steals the other's
 // name, and leaves the file in place as LibIPC does. LibIPC itself parses

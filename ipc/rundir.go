@@ -71,7 +71,7 @@ func CheckRunDir(dir string) error {
 // SocketPath returns the path of service name's socket in dir. A name must
 // be a plain file name, and the path must fit in a Unix socket address.
 func SocketPath(dir, name string) (string, error) {
-	if err := checkName(name); err != nil {
+	if err := CheckName(name); err != nil {
 		return "", err
 	}
 	p := filepath.Join(dir, name)
@@ -82,13 +82,17 @@ func SocketPath(dir, name string) (string, error) {
 	return p, nil
 }
 
-// checkName refuses service names that are not plain file names.
-func checkName(name string) error {
+// CheckName refuses a service name that is not a plain file name.
+func CheckName(name string) error {
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
 		return fmt.Errorf("invalid service name %q: a name is a plain file name", name)
 	}
 	return nil
 }
+
+// WrapPermission wraps a file system error so that access problems
+// match ErrPermission (and so map to the same exit status).
+func WrapPermission(err error) error { return pathError(err) }
 
 // pathError wraps a file system error so that access problems match
 // ErrPermission.

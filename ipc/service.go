@@ -76,6 +76,32 @@ func (l *Loop) Listen(name string, opts ServiceOptions) (*Service, error) {
 	return s, nil
 }
 
+// Bind becomes the service name at path outside any Loop, as a bridge
+// or a tap does: it takes LibIPC's lock file, replaces a stale socket and
+// refuses a live one (ErrAlreadyRunning). Path is SocketPath of name in a
+// prepared run directory, or any socket path. Its clients come from
+// Accept; Close ends it.
+func Bind(name, path string) (*Service, error) { return bindService(name, path) }
+
+// Accept waits for the next client of a service made by Bind, with
+// payloads up to max bytes. It returns ErrClosed once the service is
+// closed. A Loop's services are accepted by the loop, never by Accept.
+func (s *Service) Accept(max int) (*Conn, error) {
+	uc, err := s.ln.AcceptUnix()
+	if err != nil {
+		return nil, acceptError(err)
+	}
+	return NewConn(uc, max), nil
+}
+
+// acceptError makes a closed listener's error ErrClosed.
+func acceptError(err error) error {
+	if errors.Is(err, net.ErrClosed) {
+		return ErrClosed
+	}
+	return err
+}
+
 // bindService takes the lock of the socket at path and listens there.
 func bindService(name, path string) (*Service, error) {
 	lock, err := lockService(path)

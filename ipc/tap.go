@@ -15,8 +15,8 @@ import (
 // Tap stands in front of a live service so that its traffic can be
 // watched (ipcctl dump NAME). The service's socket is moved aside, still
 // accepting; the tap's listener takes its place, so that new clients
-// connect to the tap, and a Bridge pairs each of them with a connection
-// to the service (Service). Close puts the service's socket back.
+// connect to the tap, and a bridge (package ipc/bridge) pairs each of them with
+// a connection to the service (Aside). Close puts the service's socket back.
 //
 // Clients connected before the tap keep their direct connection and are
 // not seen. The service sees the tap's credentials, not the clients'.
@@ -35,8 +35,8 @@ type Tap struct {
 }
 
 // NewTap moves the live service name aside and listens in its place.
-func NewTap(ctx context.Context, name string, opts EndpointOptions) (*Tap, error) {
-	dir := ResolveRunDir(opts.RunDir)
+func NewTap(ctx context.Context, rundir, name string, maxSize int) (*Tap, error) {
+	dir := ResolveRunDir(rundir)
 	if err := CheckRunDir(dir); err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func NewTap(ctx context.Context, name string, opts EndpointOptions) (*Tap, error
 		}
 		return nil, fmt.Errorf("cannot tap %s: %w", path, pathError(err))
 	}
-	t := &Tap{path: path, aside: aside, max: opts.MaxSize, svc: idOf(fi)}
+	t := &Tap{path: path, aside: aside, max: maxSize, svc: idOf(fi)}
 	if t.ln, err = listenLike(tmp, fi); err == nil {
 		t.own, _ = idAt(tmp)
 		if err = os.Rename(tmp, path); err != nil {
@@ -139,14 +139,15 @@ func (t *Tap) Accept() (MessageConn, error) {
 	return NewConn(uc, t.max), nil
 }
 
-// Service is the endpoint of the service, moved aside.
-func (t *Tap) Service() Endpoint { return Endpoint{Scheme: "unix", Name: t.aside} }
+// Aside is the path of the service's socket, moved aside: where a
+// bridge connects the tap's clients to.
+func (t *Tap) Aside() string { return t.aside }
 
 // Addr is the service's socket path, where the tap listens.
 func (t *Tap) Addr() string { return t.path }
 
 // Close puts the service's socket back in its place, then stops
-// accepting. Connections made through the tap are the Bridge's to close.
+// accepting. Connections made through the tap are the bridge's to close.
 func (t *Tap) Close() error {
 	t.once.Do(func() {
 		t.err = t.restore()

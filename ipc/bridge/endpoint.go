@@ -1,4 +1,4 @@
-package ipc
+package bridge
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 // Endpoint is one end of a bridge: a local service, or a TCP, TLS or
@@ -47,7 +49,7 @@ type EndpointOptions struct {
 // Listener accepts the connections of a listening endpoint.
 type Listener interface {
 	// Accept returns the next connection; ErrClosed once closed.
-	Accept() (MessageConn, error)
+	Accept() (ipc.MessageConn, error)
 	// Close stops listening (and removes a service's socket).
 	Close() error
 	// Addr tells where the listener is, as an endpoint string.
@@ -98,7 +100,7 @@ func parseUnix(s string) (Endpoint, error) {
 	if strings.HasPrefix(s, "/") {
 		return Endpoint{Scheme: "unix", Name: filepath.Clean(s)}, nil
 	}
-	if err := checkName(s); err != nil {
+	if err := ipc.CheckName(s); err != nil {
 		return Endpoint{}, err
 	}
 	return Endpoint{Scheme: "unix", Name: s}, nil
@@ -108,7 +110,7 @@ func parseUnix(s string) (Endpoint, error) {
 func (e Endpoint) withStreamParts(s string, u *url.URL) (Endpoint, error) {
 	e.Path = strings.TrimPrefix(e.Path, "/")
 	if e.Path != "" {
-		if err := checkName(e.Path); err != nil {
+		if err := ipc.CheckName(e.Path); err != nil {
 			return Endpoint{}, fmt.Errorf("bad endpoint %q: %v", s, err)
 		}
 	}
@@ -201,7 +203,7 @@ func (e Endpoint) listenStream(opts EndpointOptions) (net.Listener, error) {
 // IPC_NETWORK does not apply, so a bridge cannot loop back to itself
 // through a route. A tcp or tls endpoint with a service path speaks TCPd's
 // handshake first.
-func (e Endpoint) Dial(ctx context.Context, opts EndpointOptions) (MessageConn, error) {
+func (e Endpoint) Dial(ctx context.Context, opts EndpointOptions) (ipc.MessageConn, error) {
 	switch e.Scheme {
 	case "unix":
 		return e.dialUnix(ctx, opts)
@@ -227,11 +229,11 @@ func (e Endpoint) Dial(ctx context.Context, opts EndpointOptions) (MessageConn, 
 }
 
 // dialUnix connects to a local service or socket path.
-func (e Endpoint) dialUnix(ctx context.Context, opts EndpointOptions) (*Conn, error) {
+func (e Endpoint) dialUnix(ctx context.Context, opts EndpointOptions) (*ipc.Conn, error) {
 	if strings.HasPrefix(e.Name, "/") {
-		return dialPath(ctx, e.Name, e.Name, opts.MaxSize)
+		return ipc.DialPath(ctx, e.Name, opts.MaxSize)
 	}
-	return Dial(localOnly(ctx), e.Name, DialOptions{RunDir: opts.RunDir, MaxSize: opts.MaxSize})
+	return ipc.Dial(ctx, e.Name, ipc.DialOptions{RunDir: opts.RunDir, MaxSize: opts.MaxSize})
 }
 
 // dialStream opens a TCP connection, under TLS for tls.
@@ -248,7 +250,7 @@ func (e Endpoint) dialStream(ctx context.Context, files TLSFiles) (net.Conn, err
 	}
 	nc, err := d.DialContext(ctx, "tcp", e.Host)
 	if err != nil {
-		return nil, fmt.Errorf("%w: cannot connect to %s: %v", ErrRefused, e.Scheme+"://"+e.Host, err)
+		return nil, fmt.Errorf("%w: cannot connect to %s: %v", ipc.ErrRefused, e.Scheme+"://"+e.Host, err)
 	}
 	return nc, nil
 }
@@ -262,7 +264,7 @@ type streamListener struct {
 }
 
 // Accept returns the next client with the listener's framing.
-func (l *streamListener) Accept() (MessageConn, error) {
+func (l *streamListener) Accept() (ipc.MessageConn, error) {
 	nc, err := l.acceptStream()
 	if err != nil {
 		return nil, err
@@ -285,7 +287,7 @@ func (l *streamListener) Addr() string { return l.scheme + "://" + l.ln.Addr().S
 
 // serviceListener accepts a service's clients as Conns, outside any Loop.
 type serviceListener struct {
-	svc *Service
+	svc *ipc.Service
 	max int
 }
 
@@ -293,16 +295,16 @@ type serviceListener struct {
 func listenService(name string, opts EndpointOptions) (*serviceListener, error) {
 	path := name
 	if !strings.HasPrefix(name, "/") {
-		dir := ResolveRunDir(opts.RunDir)
-		if err := PrepareRunDir(dir); err != nil {
+		dir := ipc.ResolveRunDir(opts.RunDir)
+		if err := ipc.PrepareRunDir(dir); err != nil {
 			return nil, err
 		}
 		var err error
-		if path, err = SocketPath(dir, name); err != nil {
+		if path, err = ipc.SocketPath(dir, name); err != nil {
 			return nil, err
 		}
 	}
-	svc, err := bindService(name, path)
+	svc, err := ipc.Bind(name, path)
 	if err != nil {
 		return nil, err
 	}
@@ -310,22 +312,18 @@ func listenService(name string, opts EndpointOptions) (*serviceListener, error) 
 }
 
 // Accept returns the next client of the service.
-func (l *serviceListener) Accept() (MessageConn, error) {
-	uc, err := l.svc.ln.AcceptUnix()
-	if err != nil {
-		return nil, acceptError(err)
-	}
-	return NewConn(uc, l.max), nil
+func (l *serviceListener) Accept() (ipc.MessageConn, error) {
+	return l.svc.Accept(l.max)
 }
 
 func (l *serviceListener) Close() error { return l.svc.Close() }
 
-func (l *serviceListener) Addr() string { return l.svc.path }
+func (l *serviceListener) Addr() string { return l.svc.Path() }
 
 // acceptError makes a closed listener's error ErrClosed.
 func acceptError(err error) error {
 	if errors.Is(err, net.ErrClosed) {
-		return ErrClosed
+		return ipc.ErrClosed
 	}
 	return err
 }

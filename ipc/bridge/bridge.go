@@ -1,4 +1,4 @@
-package ipc
+package bridge
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 // Bridge is LibIPC's switch as a program: every connection accepted on
@@ -52,13 +54,13 @@ type BridgeEvent struct {
 	// Type is EventConnection (a client was accepted on From),
 	// EventDisconnection (its pair ended), EventError, EventSwitchRx or
 	// EventSwitchTx.
-	Type EventType
+	Type ipc.EventType
 	// Pair numbers the pair from 1; 0 for the listener's own errors.
 	Pair uint64
 	// Peer is the accepted client's address; Cred its credentials when it
 	// is a local process.
 	Peer string
-	Cred *Cred
+	Cred *ipc.Cred
 	// Target is what the client is paired with: To, or for TCPd the
 	// service named (known from the disconnection on).
 	Target string
@@ -112,10 +114,10 @@ func (b *Bridge) Serve(ctx context.Context) error {
 		}
 		start, err := b.accept()
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+			if ctx.Err() != nil || errors.Is(err, ipc.ErrClosed) {
 				return nil
 			}
-			b.emit(BridgeEvent{Type: EventError, Err: fmt.Errorf("accept on %s: %w", b.Addr(), err)})
+			b.emit(BridgeEvent{Type: ipc.EventError, Err: fmt.Errorf("accept on %s: %w", b.Addr(), err)})
 			if !temporary(err) {
 				return err
 			}
@@ -166,7 +168,7 @@ func (b *Bridge) accept() (func(context.Context, uint64), error) {
 // runStream finishes a TCP or TLS client's set-up, then pairs it.
 func (b *Bridge) runStream(ctx context.Context, id uint64, sl *streamListener, nc net.Conn) {
 	defer context.AfterFunc(ctx, func() { nc.Close() })() // ends a slow handshake
-	b.emit(BridgeEvent{Type: EventConnection, Pair: id, Peer: nc.RemoteAddr().String(), Target: b.target()})
+	b.emit(BridgeEvent{Type: ipc.EventConnection, Pair: id, Peer: nc.RemoteAddr().String(), Target: b.target()})
 	if tc, ok := nc.(*tls.Conn); ok {
 		hctx, cancel := context.WithTimeout(ctx, tcpdTimeout)
 		err := tc.HandshakeContext(hctx)
@@ -198,7 +200,7 @@ func (b *Bridge) runTCPd(ctx context.Context, id uint64, nc net.Conn) {
 }
 
 // pair connects a client to To and relays between them.
-func (b *Bridge) pair(ctx context.Context, id uint64, a MessageConn) {
+func (b *Bridge) pair(ctx context.Context, id uint64, a ipc.MessageConn) {
 	to, err := b.To.Dial(ctx, b.Options)
 	if err != nil {
 		a.Close()
@@ -209,7 +211,7 @@ func (b *Bridge) pair(ctx context.Context, id uint64, a MessageConn) {
 }
 
 // relay passes messages between the two ends of a pair until it ends.
-func (b *Bridge) relay(ctx context.Context, id uint64, a, to MessageConn, target string) {
+func (b *Bridge) relay(ctx context.Context, id uint64, a, to ipc.MessageConn, target string) {
 	if b.Messages {
 		a = &tap{MessageConn: a, b: b, id: id, rx: "a>b", tx: "b>a"}
 		to = &tap{MessageConn: to, b: b, id: id, rx: "b>a", tx: "a>b"}
@@ -222,10 +224,10 @@ func (b *Bridge) relay(ctx context.Context, id uint64, a, to MessageConn, target
 }
 
 // connected reports a client accepted as a MessageConn.
-func (b *Bridge) connected(id uint64, a MessageConn) {
-	ev := BridgeEvent{Type: EventConnection, Pair: id, Target: b.target()}
+func (b *Bridge) connected(id uint64, a ipc.MessageConn) {
+	ev := BridgeEvent{Type: ipc.EventConnection, Pair: id, Target: b.target()}
 	switch c := a.(type) {
-	case *Conn:
+	case *ipc.Conn:
 		cred := c.Peer()
 		ev.Cred = &cred
 		ev.Peer = fmt.Sprintf("pid %d", cred.PID)
@@ -238,9 +240,9 @@ func (b *Bridge) connected(id uint64, a MessageConn) {
 // end reports a pair's end: its error, if any, then its disconnection.
 func (b *Bridge) end(id uint64, target string, err error) {
 	if err != nil {
-		b.emit(BridgeEvent{Type: EventError, Pair: id, Target: target, Err: err})
+		b.emit(BridgeEvent{Type: ipc.EventError, Pair: id, Target: target, Err: err})
 	}
-	b.emit(BridgeEvent{Type: EventDisconnection, Pair: id, Target: target})
+	b.emit(BridgeEvent{Type: ipc.EventDisconnection, Pair: id, Target: target})
 }
 
 // target is what clients are paired with, as events name it.
@@ -264,7 +266,7 @@ func (b *Bridge) emit(ev BridgeEvent) {
 
 // tap reports the messages that pass through one end of a pair.
 type tap struct {
-	MessageConn
+	ipc.MessageConn
 	b      *Bridge
 	id     uint64
 	rx, tx string // directions of messages read from and written to it
@@ -273,7 +275,7 @@ type tap struct {
 func (t *tap) ReadMessage() ([]byte, error) {
 	p, err := t.MessageConn.ReadMessage()
 	if err == nil {
-		t.b.emit(BridgeEvent{Type: EventSwitchRx, Pair: t.id, Dir: t.rx, Payload: p})
+		t.b.emit(BridgeEvent{Type: ipc.EventSwitchRx, Pair: t.id, Dir: t.rx, Payload: p})
 	}
 	return p, err
 }
@@ -289,7 +291,7 @@ func (t *tap) CloseWrite() error {
 func (t *tap) WriteMessage(p []byte) error {
 	err := t.MessageConn.WriteMessage(p)
 	if err == nil {
-		t.b.emit(BridgeEvent{Type: EventSwitchTx, Pair: t.id, Dir: t.tx, Payload: p})
+		t.b.emit(BridgeEvent{Type: ipc.EventSwitchTx, Pair: t.id, Dir: t.tx, Payload: p})
 	}
 	return err
 }

@@ -1,10 +1,12 @@
-package ipc
+package bridge
 
 import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"os"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 // TLSFiles name the PEM files of a TLS endpoint (--cert, --key, --ca).
@@ -63,7 +65,7 @@ func (f TLSFiles) loadPair(conf *tls.Config) error {
 	}
 	pair, err := tls.LoadX509KeyPair(f.Cert, f.Key)
 	if err != nil {
-		return fmt.Errorf("cannot load the certificate %s and key %s: %w", f.Cert, f.Key, pathError(err))
+		return fmt.Errorf("cannot load the certificate %s and key %s: %w", f.Cert, f.Key, ipc.WrapPermission(err))
 	}
 	conf.Certificates = []tls.Certificate{pair}
 	return nil
@@ -73,11 +75,11 @@ func (f TLSFiles) loadPair(conf *tls.Config) error {
 func loadPool(file string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the CA file %s: %w", file, pathError(err))
+		return nil, fmt.Errorf("cannot read the CA file %s: %w", file, ipc.WrapPermission(err))
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%w: no PEM certificate in the CA file %s", ErrBadData, file)
+		return nil, fmt.Errorf("%w: no PEM certificate in the CA file %s", ipc.ErrBadData, file)
 	}
 	return pool, nil
 }

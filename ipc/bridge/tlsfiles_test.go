@@ -1,4 +1,4 @@
-package ipc
+package bridge
 
 import (
 	"crypto/ecdsa"
@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 // testCA is a certificate authority made for one test.
@@ -87,7 +89,7 @@ func writePEM(t *testing.T, file, typ string, der []byte) {
 }
 
 // tlsDial dials a tls:// address with the given files, as a MessageConn.
-func tlsDial(t *testing.T, addr string, files TLSFiles) (MessageConn, error) {
+func tlsDial(t *testing.T, addr string, files TLSFiles) (ipc.MessageConn, error) {
 	e, err := ParseEndpoint(addr)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +148,7 @@ func TestTLSClientCertificates(t *testing.T) {
 		if err == nil {
 			t.Errorf("%s: accepted", name)
 		}
-		if ev := waitEvent(t, events, EventError); ev.Err == nil {
+		if ev := waitEvent(t, events, ipc.EventError); ev.Err == nil {
 			t.Errorf("%s: no error event", name)
 		}
 	}
@@ -161,7 +163,7 @@ func TestTLSFilesErrors(t *testing.T) {
 	}
 	bad := filepath.Join(t.TempDir(), "bad.pem")
 	os.WriteFile(bad, []byte("not pem"), 0o600)
-	if _, err := (TLSFiles{CA: bad}).ClientConfig(); !errors.Is(err, ErrBadData) {
+	if _, err := (TLSFiles{CA: bad}).ClientConfig(); !errors.Is(err, ipc.ErrBadData) {
 		t.Errorf("a CA file without certificates: %v", err)
 	}
 }

@@ -1,23 +1,31 @@
-package ipc
+package bridge
 
 import (
 	"context"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 // echoService runs service name in a fresh run directory, echoing every
 // message, and returns the directory.
 func echoService(t testing.TB, name string) string {
 	t.Helper()
+	return echoServiceBy(t, name, (*ipc.Conn).Schedule)
+}
+
+// echoServiceBy is echoService answering with reply (Schedule or Write).
+func echoServiceBy(t testing.TB, name string, reply func(*ipc.Conn, []byte) error) string {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "ipcb")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	l := NewLoop(Options{RunDir: dir})
-	if _, err := l.Listen(name, ServiceOptions{}); err != nil {
+	l := ipc.NewLoop(ipc.Options{RunDir: dir})
+	if _, err := l.Listen(name, ipc.ServiceOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
@@ -28,8 +36,8 @@ func echoService(t testing.TB, name string) string {
 			if err != nil {
 				return
 			}
-			if ev.Type == EventMessage {
-				ev.Conn.Schedule(ev.Payload)
+			if ev.Type == ipc.EventMessage {
+				reply(ev.Conn, ev.Payload)
 			}
 		}
 	}()
@@ -38,7 +46,7 @@ func echoService(t testing.TB, name string) string {
 }
 
 // roundTrip writes p on c and checks that it comes back.
-func roundTrip(t testing.TB, c MessageConn, p []byte) {
+func roundTrip(t testing.TB, c ipc.MessageConn, p []byte) {
 	t.Helper()
 	if err := c.WriteMessage(p); err != nil {
 		t.Fatalf("write: %v", err)

@@ -1,4 +1,4 @@
-package ipc
+package bridge
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 // startBridge listens on from and serves until the test ends; to "" makes
@@ -57,7 +59,7 @@ func hostport(addr string) string {
 }
 
 // waitEvent returns the next event of type typ, failing after a while.
-func waitEvent(t testing.TB, events <-chan BridgeEvent, typ EventType) BridgeEvent {
+func waitEvent(t testing.TB, events <-chan BridgeEvent, typ ipc.EventType) BridgeEvent {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
@@ -89,11 +91,11 @@ func TestTCPdUnknownService(t *testing.T) {
 	dir := echoService(t, "pong")
 	addr, events := startBridge(t, "tcp://127.0.0.1:0", "", EndpointOptions{RunDir: dir}, nil)
 	_, err := DialTCPd(testContext(t), hostport(addr), "nothere")
-	if !errors.Is(err, ErrNoService) {
+	if !errors.Is(err, ipc.ErrNoService) {
 		t.Fatalf("got %v, want ErrNoService", err)
 	}
-	ev := waitEvent(t, events, EventError)
-	if ev.Target != "nothere" || !errors.Is(ev.Err, ErrNoService) {
+	ev := waitEvent(t, events, ipc.EventError)
+	if ev.Target != "nothere" || !errors.Is(ev.Err, ipc.ErrNoService) {
 		t.Fatalf("error event %+v", ev)
 	}
 	// The raw bytes on the wire: "ne", then the end.
@@ -119,12 +121,12 @@ func TestTCPdPipelined(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	nc.Write(AppendFrame([]byte("pong\x00"), []byte("early")))
+	nc.Write(ipc.AppendFrame([]byte("pong\x00"), []byte("early")))
 	answer := make([]byte, 2)
 	if _, err := io.ReadFull(nc, answer); err != nil || string(answer) != "ok" {
 		t.Fatalf("answer %q, %v", answer, err)
 	}
-	p, err := NewFrameReader(nc, 0).ReadFrame()
+	p, err := ipc.NewFrameReader(nc, 0).ReadFrame()
 	if err != nil || string(p) != "early" {
 		t.Fatalf("got %q, %v", p, err)
 	}
@@ -134,7 +136,7 @@ func TestTCPdClientAnswers(t *testing.T) {
 	for _, tc := range []struct {
 		answer string
 		err    error
-	}{{"ne", ErrNoService}, {"??", ErrBadData}, {"", ErrRefused}} {
+	}{{"ne", ipc.ErrNoService}, {"??", ipc.ErrBadData}, {"", ipc.ErrRefused}} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -189,7 +191,7 @@ func FuzzParseTCPdName(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if checkName(name) != nil || len(name)+len(rest) > len(first) {
+		if ipc.CheckName(name) != nil || len(name)+len(rest) > len(first) {
 			t.Fatalf("%q gave name %q and rest %q", first, name, rest)
 		}
 	})

@@ -1,4 +1,4 @@
-package ipc
+package bridge
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 // writeError is a failure to pass a message on, as opposed to a failure
@@ -22,7 +24,7 @@ func (e writeError) Unwrap() error { return e.err }
 // set, what the other side still sends is passed on until it ends or
 // stays silent for Linger, as LibIPC peers cannot half-close. It returns
 // the first error that was not a clean end.
-func (b *Bridge) passBoth(ctx context.Context, a, to MessageConn) error {
+func (b *Bridge) passBoth(ctx context.Context, a, to ipc.MessageConn) error {
 	var closed atomic.Bool
 	var once sync.Once
 	closeBoth := func() {
@@ -36,7 +38,7 @@ func (b *Bridge) passBoth(ctx context.Context, a, to MessageConn) error {
 	defer context.AfterFunc(ctx, closeBoth)()
 	type end struct {
 		err error
-		dst MessageConn // where the direction that ended wrote
+		dst ipc.MessageConn // where the direction that ended wrote
 	}
 	ends := make(chan end, 2)
 	errc := make(chan error, 2)
@@ -64,7 +66,7 @@ func (b *Bridge) passBoth(ctx context.Context, a, to MessageConn) error {
 }
 
 // closeWrite half-closes c when it can, and reports whether it did.
-func closeWrite(c MessageConn) bool {
+func closeWrite(c ipc.MessageConn) bool {
 	cw, ok := c.(interface{ CloseWrite() error })
 	return ok && cw.CloseWrite() == nil
 }
@@ -88,7 +90,7 @@ func (b *Bridge) linger(errc <-chan error, activity <-chan struct{}, closeBoth f
 
 // cleanEnd hides the ways a pair ends normally.
 func cleanEnd(err error) error {
-	if err == nil || err == io.EOF || errors.Is(err, ErrClosed) {
+	if err == nil || err == io.EOF || errors.Is(err, ipc.ErrClosed) {
 		return nil
 	}
 	return err
@@ -96,7 +98,7 @@ func cleanEnd(err error) error {
 
 // pass copies messages from src to dst one at a time, so that a slow dst
 // slows src down, and signals activity after each one.
-func pass(src, dst MessageConn, activity chan<- struct{}) error {
+func pass(src, dst ipc.MessageConn, activity chan<- struct{}) error {
 	for {
 		p, err := src.ReadMessage()
 		if err != nil {

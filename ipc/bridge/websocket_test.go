@@ -1,4 +1,4 @@
-package ipc
+package bridge
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/ipcctl/ipcctl/ipc"
 
 	"github.com/coder/websocket"
 )
@@ -18,7 +20,7 @@ func wsClient(t *testing.T, url string) *websocket.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ws.CloseNow() })
-	ws.SetReadLimit(DefaultMaxSize)
+	ws.SetReadLimit(ipc.DefaultMaxSize)
 	return ws
 }
 
@@ -72,7 +74,7 @@ func TestWebSocketOverLimit(t *testing.T) {
 	if websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
 		t.Fatalf("got %v, want a close with StatusMessageTooBig", err)
 	}
-	if ev := waitEvent(t, events, EventError); !errors.Is(ev.Err, ErrTooLarge) {
+	if ev := waitEvent(t, events, ipc.EventError); !errors.Is(ev.Err, ipc.ErrTooLarge) {
 		t.Fatalf("error event %v", ev.Err)
 	}
 }
@@ -106,7 +108,7 @@ func TestWebSocketClientSide(t *testing.T) {
 	if !strings.HasSuffix(front, "/front") {
 		t.Fatalf("listening at %s", front)
 	}
-	c, err := Dial(testContext(t), "front", DialOptions{RunDir: dir})
+	c, err := ipc.Dial(testContext(t), "front", ipc.DialOptions{RunDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

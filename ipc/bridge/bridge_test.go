@@ -1,4 +1,4 @@
-package ipc
+package bridge
 
 import (
 	"bufio"
@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 func TestBridgeLines(t *testing.T) {
@@ -27,21 +29,21 @@ func TestBridgeLines(t *testing.T) {
 			t.Fatalf("got %q, %v", line, err)
 		}
 	}
-	ev := waitEvent(t, events, EventSwitchRx)
+	ev := waitEvent(t, events, ipc.EventSwitchRx)
 	if ev.Dir != "a>b" || string(ev.Payload) != "one" || ev.Pair == 0 {
 		t.Fatalf("first switch-rx %+v", ev)
 	}
 	// The echo may come back, and be reported, before the a>b write is:
 	// the two directions are reported by two goroutines.
-	ev = waitEvent(t, events, EventSwitchTx)
+	ev = waitEvent(t, events, ipc.EventSwitchTx)
 	for ev.Dir != "a>b" {
-		ev = waitEvent(t, events, EventSwitchTx)
+		ev = waitEvent(t, events, ipc.EventSwitchTx)
 	}
 	if string(ev.Payload) != "one" {
 		t.Fatalf("first a>b switch-tx %+v", ev)
 	}
 	nc.Close()
-	waitEvent(t, events, EventDisconnection)
+	waitEvent(t, events, ipc.EventDisconnection)
 }
 
 func TestBridgeUnreachable(t *testing.T) {
@@ -56,10 +58,10 @@ func TestBridgeUnreachable(t *testing.T) {
 	if _, err := nc.Read(make([]byte, 1)); err == nil {
 		t.Fatal("the client was not closed")
 	}
-	if ev := waitEvent(t, events, EventError); !errors.Is(ev.Err, ErrNoService) {
+	if ev := waitEvent(t, events, ipc.EventError); !errors.Is(ev.Err, ipc.ErrNoService) {
 		t.Fatalf("error event %v", ev.Err)
 	}
-	waitEvent(t, events, EventDisconnection)
+	waitEvent(t, events, ipc.EventDisconnection)
 }
 
 // TestBridgeMidMessage cuts a client in the middle of a frame: its pair
@@ -73,10 +75,10 @@ func TestBridgeMidMessage(t *testing.T) {
 	}
 	nc.Write([]byte{0, 0, 0, 10, 'h', 'a', 'l', 'f'})
 	nc.Close()
-	if ev := waitEvent(t, events, EventError); !errors.Is(ev.Err, ErrBadData) {
+	if ev := waitEvent(t, events, ipc.EventError); !errors.Is(ev.Err, ipc.ErrBadData) {
 		t.Fatalf("error event %v", ev.Err)
 	}
-	waitEvent(t, events, EventDisconnection)
+	waitEvent(t, events, ipc.EventDisconnection)
 	e, _ := ParseEndpoint(addr)
 	c, err := e.Dial(testContext(t), EndpointOptions{})
 	if err != nil {
@@ -134,7 +136,7 @@ func TestBridgeShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- b.Serve(ctx) }()
-	c, err := Dial(testContext(t), "front", DialOptions{RunDir: dir})
+	c, err := ipc.Dial(testContext(t), "front", ipc.DialOptions{RunDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +214,7 @@ func TestBridgeHalfClose(t *testing.T) {
 	if err != nil || string(got) != "one\ntwo\n" {
 		t.Fatalf("got %q, %v", got, err)
 	}
-	if ev := waitEvent(t, events, EventDisconnection); ev.Err != nil {
+	if ev := waitEvent(t, events, ipc.EventDisconnection); ev.Err != nil {
 		t.Fatalf("disconnection %+v", ev)
 	}
 }

@@ -1,9 +1,11 @@
-package ipc
+package bridge
 
 import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 func TestParseNetwork(t *testing.T) {
@@ -43,9 +45,9 @@ func TestParseNetworkErrors(t *testing.T) {
 }
 
 // dialRouted dials name with IPC_NETWORK set to network.
-func dialRouted(t *testing.T, network, name string) (*Conn, error) {
+func dialRouted(t *testing.T, network, name string) (*ipc.Conn, error) {
 	t.Setenv("IPC_NETWORK", network)
-	return Dial(testContext(t), name, DialOptions{RunDir: t.TempDir()})
+	return Dial(testContext(t), name, ipc.DialOptions{RunDir: t.TempDir()})
 }
 
 func TestNetworkTCPd(t *testing.T) {
@@ -67,7 +69,7 @@ func TestNetworkTCPdUnknown(t *testing.T) {
 	dir := echoService(t, "pong")
 	addr, _ := startBridge(t, "tcp://127.0.0.1:0", "", EndpointOptions{RunDir: dir}, nil)
 	_, err := dialRouted(t, "x "+addr+"/nothere", "x")
-	if !errors.Is(err, ErrNoService) {
+	if !errors.Is(err, ipc.ErrNoService) {
 		t.Fatalf("got %v, want ErrNoService", err)
 	}
 }
@@ -94,7 +96,7 @@ func TestNetworkWebSocket(t *testing.T) {
 	defer c.Close()
 	roundTrip(t, c, []byte("over ws"))
 	roundTrip(t, c, []byte{0xff, 0})
-	if _, err := c.ReadContext(ctxFor(t, 50*time.Millisecond)); !errors.Is(err, ErrTimeout) {
+	if _, err := c.ReadContext(ctxFor(t, 50*time.Millisecond)); !errors.Is(err, ipc.ErrTimeout) {
 		t.Fatalf("a read past its deadline: %v", err)
 	}
 }
@@ -102,7 +104,7 @@ func TestNetworkWebSocket(t *testing.T) {
 func TestNetworkLocalAlias(t *testing.T) {
 	dir := echoService(t, "pong")
 	t.Setenv("IPC_NETWORK", "alias unix:pong; pong unix:alias")
-	c, err := Dial(testContext(t), "alias", DialOptions{RunDir: dir})
+	c, err := Dial(testContext(t), "alias", ipc.DialOptions{RunDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,15 +115,15 @@ func TestNetworkLocalAlias(t *testing.T) {
 func TestNetworkWait(t *testing.T) {
 	t.Setenv("IPC_NETWORK", "pong tcp://127.0.0.1:1/pong")
 	start := time.Now()
-	_, err := Dial(testContext(t), "pong", DialOptions{Wait: 100 * time.Millisecond})
-	if !errors.Is(err, ErrTimeout) || time.Since(start) > 5*time.Second {
+	_, err := Dial(testContext(t), "pong", ipc.DialOptions{Wait: 100 * time.Millisecond})
+	if !errors.Is(err, ipc.ErrTimeout) || time.Since(start) > 5*time.Second {
 		t.Fatalf("got %v after %s", err, time.Since(start))
 	}
 }
 
 func TestNetworkBadVariable(t *testing.T) {
 	t.Setenv("IPC_NETWORK", "pong")
-	if _, err := Dial(testContext(t), "pong", DialOptions{}); !errors.Is(err, ErrBadData) {
+	if _, err := Dial(testContext(t), "pong", ipc.DialOptions{}); !errors.Is(err, ipc.ErrBadData) {
 		t.Fatalf("got %v, want ErrBadData", err)
 	}
 }
@@ -135,7 +137,7 @@ func FuzzParseNetwork(f *testing.F) {
 			return
 		}
 		for _, r := range routes {
-			if checkName(r.Service) != nil {
+			if ipc.CheckName(r.Service) != nil {
 				t.Fatalf("route for an invalid name %q", r.Service)
 			}
 			// A route printed back reads the same.

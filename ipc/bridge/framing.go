@@ -1,4 +1,4 @@
-package ipc
+package bridge
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"net"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 // Framing says how a byte stream that is not a LibIPC peer is cut into
@@ -57,9 +59,9 @@ func ParseFraming(s string) (Framing, error) {
 
 // Wrap turns a stream into a MessageConn with this framing, refusing
 // received messages over max bytes (DefaultMaxSize when max <= 0).
-func (f Framing) Wrap(rwc io.ReadWriteCloser, max int) MessageConn {
+func (f Framing) Wrap(rwc io.ReadWriteCloser, max int) ipc.MessageConn {
 	if max <= 0 {
-		max = DefaultMaxSize
+		max = ipc.DefaultMaxSize
 	}
 	switch f {
 	case FramingLine:
@@ -70,15 +72,15 @@ func (f Framing) Wrap(rwc io.ReadWriteCloser, max int) MessageConn {
 		return NewJSONConn(rwc, max)
 	}
 	if nc, ok := rwc.(net.Conn); ok {
-		return NewConn(nc, max)
+		return ipc.NewConn(nc, max)
 	}
-	return &frameConn{rwc: rwc, fr: NewFrameReader(rwc, max)}
+	return &frameConn{rwc: rwc, fr: ipc.NewFrameReader(rwc, max)}
 }
 
 // frameConn carries LibIPC frames over a stream that is not a net.Conn.
 type frameConn struct {
 	rwc io.ReadWriteCloser
-	fr  *FrameReader
+	fr  *ipc.FrameReader
 	wmu sync.Mutex
 }
 
@@ -87,7 +89,7 @@ func (c *frameConn) ReadMessage() ([]byte, error) { return c.fr.ReadFrame() }
 func (c *frameConn) WriteMessage(p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return WriteFrame(c.rwc, p)
+	return ipc.WriteFrame(c.rwc, p)
 }
 
 func (c *frameConn) Close() error { return c.rwc.Close() }
@@ -132,7 +134,7 @@ type LineReader struct {
 // NewLineReader returns a reader of lines from r, each at most max bytes.
 func NewLineReader(r io.Reader, max int) *LineReader {
 	if max <= 0 {
-		max = DefaultMaxSize
+		max = ipc.DefaultMaxSize
 	}
 	return &LineReader{br: bufio.NewReaderSize(r, min(max+2, 64<<10)), max: max}
 }
@@ -145,7 +147,7 @@ func (lr *LineReader) ReadLine() ([]byte, error) {
 	for {
 		chunk, err := lr.br.ReadSlice('\n')
 		if len(line)+len(chunk) > lr.max+2 {
-			return nil, fmt.Errorf("%w: a line is longer than the limit of %d bytes", ErrTooLarge, lr.max)
+			return nil, fmt.Errorf("%w: a line is longer than the limit of %d bytes", ipc.ErrTooLarge, lr.max)
 		}
 		line = append(line, chunk...)
 		if err == bufio.ErrBufferFull {
@@ -160,7 +162,7 @@ func (lr *LineReader) ReadLine() ([]byte, error) {
 		line = bytes.TrimSuffix(l, []byte("\r"))
 	}
 	if len(line) > lr.max {
-		return nil, fmt.Errorf("%w: a line is longer than the limit of %d bytes", ErrTooLarge, lr.max)
+		return nil, fmt.Errorf("%w: a line is longer than the limit of %d bytes", ipc.ErrTooLarge, lr.max)
 	}
 	return line, nil
 }
@@ -239,24 +241,24 @@ func (c *JSONConn) ReadMessage() ([]byte, error) {
 func DecodeJSONMessage(line []byte, max int) ([]byte, error) {
 	var m jsonMessage
 	if err := json.Unmarshal(line, &m); err != nil {
-		return nil, fmt.Errorf("%w: not a JSON message object: %v", ErrBadData, err)
+		return nil, fmt.Errorf("%w: not a JSON message object: %v", ipc.ErrBadData, err)
 	}
 	var p []byte
 	switch {
 	case m.Data != nil && m.DataB64 != nil:
-		return nil, fmt.Errorf("%w: a JSON message has both data and data_b64", ErrBadData)
+		return nil, fmt.Errorf("%w: a JSON message has both data and data_b64", ipc.ErrBadData)
 	case m.Data != nil:
 		p = []byte(*m.Data)
 	case m.DataB64 != nil:
 		var err error
 		if p, err = base64.StdEncoding.DecodeString(*m.DataB64); err != nil {
-			return nil, fmt.Errorf("%w: data_b64 is not base64: %v", ErrBadData, err)
+			return nil, fmt.Errorf("%w: data_b64 is not base64: %v", ipc.ErrBadData, err)
 		}
 	default:
-		return nil, fmt.Errorf(`%w: a JSON message needs "data" or "data_b64"`, ErrBadData)
+		return nil, fmt.Errorf(`%w: a JSON message needs "data" or "data_b64"`, ipc.ErrBadData)
 	}
 	if len(p) > max {
-		return nil, fmt.Errorf("%w: a %d-byte message, limit is %d", ErrTooLarge, len(p), max)
+		return nil, fmt.Errorf("%w: a %d-byte message, limit is %d", ipc.ErrTooLarge, len(p), max)
 	}
 	return p, nil
 }

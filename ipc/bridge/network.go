@@ -1,4 +1,4 @@
-package ipc
+package bridge
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 // Route sends the clients of one service elsewhere: one rule of
@@ -45,7 +47,7 @@ func ParseNetwork(s string) ([]Route, error) {
 
 // parseRoute reads one rule's two parts.
 func parseRoute(name, uri string) (Route, error) {
-	if err := checkName(name); err != nil {
+	if err := ipc.CheckName(name); err != nil {
 		return Route{}, fmt.Errorf("IPC_NETWORK: %v", err)
 	}
 	e, err := ParseEndpoint(uri)
@@ -68,39 +70,31 @@ func LookupRoute(routes []Route, service string) (Route, bool) {
 	return Route{}, false
 }
 
-// localOnlyKey marks a context whose Dial must not consult IPC_NETWORK.
-type localOnlyKey struct{}
-
-// localOnly makes Dial with ctx ignore IPC_NETWORK, as TCPd's server side
-// must (it serves local services) and as a route to unix:NAME does.
-func localOnly(ctx context.Context) context.Context {
-	return context.WithValue(ctx, localOnlyKey{}, true)
-}
-
-// dialNetwork is Dial's first step: when $IPC_NETWORK routes name
-// elsewhere, it connects there and reports true. The client certificate
-// and CA of tls:// and wss:// routes come from $IPC_NETWORK_CERT,
-// $IPC_NETWORK_KEY and $IPC_NETWORK_CA.
-func dialNetwork(ctx context.Context, name string, opts DialOptions) (*Conn, bool, error) {
+// Dial connects to service name as ipc.Dial does, unless $IPC_NETWORK
+// routes name elsewhere: then it connects through that route, so that a
+// client does not change when its service moves to another machine. The
+// client certificate and CA of tls:// and wss:// routes come from
+// $IPC_NETWORK_CERT, $IPC_NETWORK_KEY and $IPC_NETWORK_CA. A malformed
+// $IPC_NETWORK is ErrBadData.
+func Dial(ctx context.Context, name string, opts ipc.DialOptions) (*ipc.Conn, error) {
 	env := os.Getenv("IPC_NETWORK")
-	if env == "" || ctx.Value(localOnlyKey{}) != nil {
-		return nil, false, nil
+	if env == "" {
+		return ipc.Dial(ctx, name, opts)
 	}
 	routes, err := ParseNetwork(env)
 	if err != nil {
-		return nil, true, fmt.Errorf("%w: %v", ErrBadData, err)
+		return nil, fmt.Errorf("%w: %v", ipc.ErrBadData, err)
 	}
 	r, ok := LookupRoute(routes, name)
 	if !ok {
-		return nil, false, nil
+		return ipc.Dial(ctx, name, opts)
 	}
-	c, err := dialRoute(localOnly(ctx), r, opts)
-	return c, true, err
+	return dialRoute(ctx, r, opts)
 }
 
 // dialRoute connects through a route, waiting up to opts.Wait for the
 // far side to appear.
-func dialRoute(ctx context.Context, r Route, opts DialOptions) (*Conn, error) {
+func dialRoute(ctx context.Context, r Route, opts ipc.DialOptions) (*ipc.Conn, error) {
 	if opts.Wait <= 0 {
 		return dialRouteOnce(ctx, r, opts)
 	}
@@ -108,13 +102,13 @@ func dialRoute(ctx context.Context, r Route, opts DialOptions) (*Conn, error) {
 	defer cancel()
 	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 200*time.Millisecond) {
 		c, err := dialRouteOnce(ctx, r, opts)
-		if err == nil || !(errors.Is(err, ErrNoService) || errors.Is(err, ErrRefused)) {
+		if err == nil || !(errors.Is(err, ipc.ErrNoService) || errors.Is(err, ipc.ErrRefused)) {
 			return c, err
 		}
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil, fmt.Errorf("%w: service %s did not appear at %s within %s", ErrTimeout, r.Service, r.Endpoint, opts.Wait)
+				return nil, fmt.Errorf("%w: service %s did not appear at %s within %s", ipc.ErrTimeout, r.Service, r.Endpoint, opts.Wait)
 			}
 			return nil, ctx.Err()
 		case <-time.After(delay):
@@ -123,7 +117,7 @@ func dialRoute(ctx context.Context, r Route, opts DialOptions) (*Conn, error) {
 }
 
 // dialRouteOnce connects through a route once, as a Conn.
-func dialRouteOnce(ctx context.Context, r Route, opts DialOptions) (*Conn, error) {
+func dialRouteOnce(ctx context.Context, r Route, opts ipc.DialOptions) (*ipc.Conn, error) {
 	eopts := EndpointOptions{
 		RunDir:  opts.RunDir,
 		MaxSize: opts.MaxSize,
@@ -138,10 +132,10 @@ func dialRouteOnce(ctx context.Context, r Route, opts DialOptions) (*Conn, error
 		return nil, fmt.Errorf("service %s through IPC_NETWORK (%s): %w", r.Service, r.Endpoint, err)
 	}
 	switch c := mc.(type) {
-	case *Conn:
+	case *ipc.Conn:
 		return c, nil
 	case *WSConn:
-		return NewConn(newWSStream(c, r.Endpoint.String()), opts.MaxSize), nil
+		return ipc.NewConn(newWSStream(c, r.Endpoint.String()), opts.MaxSize), nil
 	}
 	mc.Close()
 	return nil, fmt.Errorf("service %s through IPC_NETWORK: %s does not carry LibIPC frames", r.Service, r.Endpoint)

@@ -1,4 +1,4 @@
-package ipc
+package bridge
 
 import (
 	"context"
@@ -7,19 +7,22 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 // startTap taps service name in dir with a bridge that reports to the
 // returned channel, until the test ends.
-func startTap(t *testing.T, dir, name string) (*Tap, <-chan BridgeEvent) {
+func startTap(t *testing.T, dir, name string) (*ipc.Tap, <-chan BridgeEvent) {
 	t.Helper()
 	opts := EndpointOptions{RunDir: dir}
-	tap, err := NewTap(context.Background(), name, opts)
+	tap, err := ipc.NewTap(context.Background(), dir, name, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	events := make(chan BridgeEvent, 1000)
-	aside := tap.Service()
+	aside := Endpoint{Scheme: "unix", Name: tap.Aside()}
 	b := &Bridge{To: &aside, Options: opts, Messages: true, HalfClose: true, Report: func(ev BridgeEvent) { events <- ev }}
 	b.ListenOn(tap)
 	runBridge(t, b)
@@ -29,7 +32,7 @@ func startTap(t *testing.T, dir, name string) (*Tap, <-chan BridgeEvent) {
 // requestOf sends p to service name in dir and returns the reply.
 func requestOf(t *testing.T, dir, name string, p string) string {
 	t.Helper()
-	c, err := Dial(context.Background(), name, DialOptions{RunDir: dir})
+	c, err := ipc.Dial(context.Background(), name, ipc.DialOptions{RunDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,11 +50,11 @@ func TestTap(t *testing.T) {
 	if got := requestOf(t, dir, "pong", "hello"); got != "hello" {
 		t.Fatalf("reply through the tap: %q", got)
 	}
-	if ev := waitEvent(t, events, EventConnection); ev.Cred == nil || ev.Cred.PID != os.Getpid() {
+	if ev := waitEvent(t, events, ipc.EventConnection); ev.Cred == nil || ev.Cred.PID != os.Getpid() {
 		t.Fatalf("connection %+v, want this process's credentials", ev)
 	}
 	for _, dir := range []string{"a>b", "b>a"} {
-		if ev := waitEvent(t, events, EventSwitchRx); ev.Dir != dir || string(ev.Payload) != "hello" {
+		if ev := waitEvent(t, events, ipc.EventSwitchRx); ev.Dir != dir || string(ev.Payload) != "hello" {
 			t.Fatalf("got %+v, want hello %s", ev, dir)
 		}
 	}
@@ -73,14 +76,9 @@ func TestTap(t *testing.T) {
 // TestTapHalfClose: a client that half-closes still gets its replies,
 // and the service sees the end of stream.
 func TestTapHalfClose(t *testing.T) {
-	sl := newLoop(t, Options{})
-	serve(t, sl, "pong", ServiceOptions{})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer echo(ctx, sl)() // replies with Write, before it reads the end
-	defer cancel()
-	dir := sl.RunDir()
+	dir := echoServiceBy(t, "pong", (*ipc.Conn).Write) // replies before it reads the end
 	_, events := startTap(t, dir, "pong")
-	c, err := Dial(context.Background(), "pong", DialOptions{RunDir: dir})
+	c, err := ipc.Dial(context.Background(), "pong", ipc.DialOptions{RunDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +87,7 @@ func TestTapHalfClose(t *testing.T) {
 		c.Write([]byte(p))
 	}
 	c.CloseWrite()
-	c.NetConn().SetReadDeadline(timeout())
+	c.NetConn().SetReadDeadline(time.Now().Add(30 * time.Second))
 	for _, want := range []string{"one", "two"} {
 		if p, err := c.ReadMessage(); err != nil || string(p) != want {
 			t.Fatalf("got %q, %v; want %q", p, err, want)
@@ -98,7 +96,7 @@ func TestTapHalfClose(t *testing.T) {
 	if _, err := c.ReadMessage(); err == nil {
 		t.Fatal("the connection did not end once the service closed it")
 	}
-	if ev := waitEvent(t, events, EventDisconnection); ev.Err != nil {
+	if ev := waitEvent(t, events, ipc.EventDisconnection); ev.Err != nil {
 		t.Fatalf("disconnection %+v", ev)
 	}
 }
@@ -106,7 +104,7 @@ func TestTapHalfClose(t *testing.T) {
 func TestTapRefusals(t *testing.T) {
 	dir := echoService(t, "pong")
 	ctx := context.Background()
-	if _, err := NewTap(ctx, "nosuch", EndpointOptions{RunDir: dir}); !errors.Is(err, ErrNoService) {
+	if _, err := ipc.NewTap(ctx, dir, "nosuch", 0); !errors.Is(err, ipc.ErrNoService) {
 		t.Errorf("tap of a missing service: %v", err)
 	}
 	stale := filepath.Join(dir, "old")
@@ -116,11 +114,11 @@ func TestTapRefusals(t *testing.T) {
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	ln.Close()
-	if _, err := NewTap(ctx, "old", EndpointOptions{RunDir: dir}); !errors.Is(err, ErrRefused) {
+	if _, err := ipc.NewTap(ctx, dir, "old", 0); !errors.Is(err, ipc.ErrRefused) {
 		t.Errorf("tap of a stale socket: %v", err)
 	}
 	startTap(t, dir, "pong")
-	if _, err := NewTap(ctx, "pong", EndpointOptions{RunDir: dir}); err == nil {
+	if _, err := ipc.NewTap(ctx, dir, "pong", 0); err == nil {
 		t.Error("a second tap of the same service was allowed")
 	}
 }

@@ -1,4 +1,4 @@
-package ipc
+package bridge
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 // MaxTCPdName is the most a TCPd client's first write may hold: the
@@ -26,18 +28,18 @@ var (
 // own) at hostport and asks it for service. Once TCPd answers "ok" the
 // Conn carries LibIPC frames to and from that service; "ne" gives an error
 // wrapping ErrNoService.
-func DialTCPd(ctx context.Context, hostport, service string) (*Conn, error) {
+func DialTCPd(ctx context.Context, hostport, service string) (*ipc.Conn, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", hostport)
 	if err != nil {
-		return nil, fmt.Errorf("%w: cannot connect to TCPd at %s: %v", ErrRefused, hostport, err)
+		return nil, fmt.Errorf("%w: cannot connect to TCPd at %s: %v", ipc.ErrRefused, hostport, err)
 	}
-	return tcpdClient(ctx, nc, service, DefaultMaxSize)
+	return tcpdClient(ctx, nc, service, ipc.DefaultMaxSize)
 }
 
 // tcpdClient speaks the client side of TCPd's handshake on nc.
-func tcpdClient(ctx context.Context, nc net.Conn, service string, max int) (*Conn, error) {
-	if err := checkName(service); err != nil {
+func tcpdClient(ctx context.Context, nc net.Conn, service string, max int) (*ipc.Conn, error) {
+	if err := ipc.CheckName(service); err != nil {
 		nc.Close()
 		return nil, err
 	}
@@ -59,26 +61,26 @@ func tcpdClient(ctx context.Context, nc net.Conn, service string, max int) (*Con
 	}
 	switch {
 	case bytes.Equal(answer, tcpdOK):
-		return NewConn(nc, max), nil
+		return ipc.NewConn(nc, max), nil
 	case bytes.Equal(answer, tcpdNE):
 		nc.Close()
-		return nil, fmt.Errorf("%w %q: TCPd at %s does not reach it", ErrNoService, service, nc.RemoteAddr())
+		return nil, fmt.Errorf("%w %q: TCPd at %s does not reach it", ipc.ErrNoService, service, nc.RemoteAddr())
 	}
 	nc.Close()
-	return nil, fmt.Errorf("%w: TCPd at %s answered %q, not ok or ne", ErrBadData, nc.RemoteAddr(), answer)
+	return nil, fmt.Errorf("%w: TCPd at %s answered %q, not ok or ne", ipc.ErrBadData, nc.RemoteAddr(), answer)
 }
 
 // tcpdAsk writes the service name and reads the two-byte answer.
 func tcpdAsk(nc net.Conn, service string) ([]byte, error) {
 	if _, err := nc.Write([]byte(service)); err != nil {
-		return nil, fmt.Errorf("%w: TCPd at %s: %v", ErrRefused, nc.RemoteAddr(), err)
+		return nil, fmt.Errorf("%w: TCPd at %s: %v", ipc.ErrRefused, nc.RemoteAddr(), err)
 	}
 	answer := make([]byte, 2)
 	if _, err := io.ReadFull(nc, answer); err != nil {
 		if ne, ok := err.(net.Error); ok && ne.Timeout() {
-			return nil, fmt.Errorf("%w: TCPd at %s did not answer", ErrTimeout, nc.RemoteAddr())
+			return nil, fmt.Errorf("%w: TCPd at %s did not answer", ipc.ErrTimeout, nc.RemoteAddr())
 		}
-		return nil, fmt.Errorf("%w: TCPd at %s closed without answering", ErrRefused, nc.RemoteAddr())
+		return nil, fmt.Errorf("%w: TCPd at %s closed without answering", ipc.ErrRefused, nc.RemoteAddr())
 	}
 	return answer, nil
 }
@@ -94,8 +96,8 @@ func ParseTCPdName(first []byte) (name string, rest []byte, err error) {
 		raw, rest = first[:end], first[end+1:]
 	}
 	raw = bytes.TrimSuffix(raw, []byte("\r"))
-	if err := checkName(string(raw)); err != nil {
-		return "", nil, fmt.Errorf("%w: TCPd client: %v", ErrBadData, err)
+	if err := ipc.CheckName(string(raw)); err != nil {
+		return "", nil, fmt.Errorf("%w: TCPd client: %v", ipc.ErrBadData, err)
 	}
 	return string(raw), rest, nil
 }
@@ -108,7 +110,7 @@ func readTCPdName(nc net.Conn) (string, []byte, error) {
 	n, err := nc.Read(buf)
 	if n == 0 {
 		if err == nil || err == io.EOF {
-			return "", nil, fmt.Errorf("%w: TCPd client sent no service name", ErrBadData)
+			return "", nil, fmt.Errorf("%w: TCPd client sent no service name", ipc.ErrBadData)
 		}
 		return "", nil, fmt.Errorf("TCPd client: %w", err)
 	}
@@ -118,13 +120,13 @@ func readTCPdName(nc net.Conn) (string, []byte, error) {
 // serveTCPd answers one TCPd client on nc: it reads the service name,
 // connects to that local service (never through IPC_NETWORK) and answers
 // "ok", or "ne" and closes. It returns the two ends to relay.
-func serveTCPd(ctx context.Context, nc net.Conn, opts EndpointOptions) (client, service *Conn, name string, err error) {
+func serveTCPd(ctx context.Context, nc net.Conn, opts EndpointOptions) (client, service *ipc.Conn, name string, err error) {
 	name, rest, err := readTCPdName(nc)
 	if err != nil {
 		tcpdRefuse(nc)
 		return nil, nil, name, err
 	}
-	service, err = Dial(localOnly(ctx), name, DialOptions{RunDir: opts.RunDir, MaxSize: opts.MaxSize})
+	service, err = ipc.Dial(ctx, name, ipc.DialOptions{RunDir: opts.RunDir, MaxSize: opts.MaxSize})
 	if err != nil {
 		tcpdRefuse(nc)
 		return nil, nil, name, err
@@ -140,7 +142,7 @@ func serveTCPd(ctx context.Context, nc net.Conn, opts EndpointOptions) (client, 
 	if len(rest) > 0 {
 		nc = &prefixConn{Conn: nc, head: bytes.Clone(rest)}
 	}
-	return NewConn(nc, opts.MaxSize), service, name, nil
+	return ipc.NewConn(nc, opts.MaxSize), service, name, nil
 }
 
 // tcpdRefuse answers "ne" and closes.

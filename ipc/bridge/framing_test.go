@@ -1,4 +1,4 @@
-package ipc
+package bridge
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 // tcpPair returns the two ends of a TCP connection on 127.0.0.1.
@@ -83,7 +85,7 @@ func TestLineOverLimit(t *testing.T) {
 		"0123456789\r\r\n",
 	} {
 		lr := NewLineReader(iotest.OneByteReader(strings.NewReader(in)), 10)
-		if _, err := lr.ReadLine(); !errors.Is(err, ErrTooLarge) {
+		if _, err := lr.ReadLine(); !errors.Is(err, ipc.ErrTooLarge) {
 			t.Errorf("%q: got %v, want ErrTooLarge", in, err)
 		}
 	}
@@ -98,7 +100,7 @@ func TestLineOverLimit(t *testing.T) {
 func TestLineBoundedMemory(t *testing.T) {
 	r := &countingReader{}
 	lr := NewLineReader(r, 1000)
-	if _, err := lr.ReadLine(); !errors.Is(err, ErrTooLarge) {
+	if _, err := lr.ReadLine(); !errors.Is(err, ipc.ErrTooLarge) {
 		t.Fatalf("got %v", err)
 	}
 	if r.n > 64<<10 {
@@ -168,11 +170,11 @@ func TestJSONLines(t *testing.T) {
 		{`{"data":"hi"}`, "hi", nil},
 		{`{"data_b64":"/wA="}`, "\xff\x00", nil},
 		{`{"data":""}`, "", nil},
-		{`{"data":"a","data_b64":"YQ=="}`, "", ErrBadData},
-		{`{}`, "", ErrBadData},
-		{`[1]`, "", ErrBadData},
-		{`{"data_b64":"!!"}`, "", ErrBadData},
-		{`{"data":"0123456789"}`, "", ErrTooLarge},
+		{`{"data":"a","data_b64":"YQ=="}`, "", ipc.ErrBadData},
+		{`{}`, "", ipc.ErrBadData},
+		{`[1]`, "", ipc.ErrBadData},
+		{`{"data_b64":"!!"}`, "", ipc.ErrBadData},
+		{`{"data":"0123456789"}`, "", ipc.ErrTooLarge},
 	} {
 		p, err := DecodeJSONMessage([]byte(tc.line), 8)
 		if !errors.Is(err, tc.err) || err == nil && string(p) != tc.want {
@@ -234,7 +236,7 @@ func FuzzLineReader(f *testing.F) {
 		for {
 			line, err := lr.ReadLine()
 			if err != nil {
-				if err != io.EOF && !errors.Is(err, ErrTooLarge) {
+				if err != io.EOF && !errors.Is(err, ipc.ErrTooLarge) {
 					t.Fatal(err)
 				}
 				return

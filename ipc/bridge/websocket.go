@@ -1,4 +1,4 @@
-package ipc
+package bridge
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ipcctl/ipcctl/ipc"
 
 	"github.com/coder/websocket"
 )
@@ -35,7 +37,7 @@ type WSConn struct {
 // as a binary message.
 func NewWSConn(ws *websocket.Conn, max int, binary bool) *WSConn {
 	if max <= 0 {
-		max = DefaultMaxSize
+		max = ipc.DefaultMaxSize
 	}
 	ws.SetReadLimit(int64(max))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -60,17 +62,17 @@ func (c *WSConn) read(ctx context.Context) ([]byte, error) {
 // readError turns the WebSocket library's errors into the package's.
 func (c *WSConn) readError(err error) error {
 	if errors.Is(err, websocket.ErrMessageTooBig) {
-		return fmt.Errorf("%w: %v", ErrTooLarge, err)
+		return fmt.Errorf("%w: %v", ipc.ErrTooLarge, err)
 	}
 	switch websocket.CloseStatus(err) {
 	case websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusNoStatusRcvd:
 		return io.EOF
 	case websocket.StatusMessageTooBig:
-		return fmt.Errorf("%w: a WebSocket message is over the limit", ErrTooLarge)
+		return fmt.Errorf("%w: a WebSocket message is over the limit", ipc.ErrTooLarge)
 	}
 	select {
 	case <-c.closed:
-		return ErrClosed
+		return ipc.ErrClosed
 	default:
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -88,7 +90,7 @@ func (c *WSConn) WriteMessage(p []byte) error {
 	if err := c.ws.Write(c.ctx, typ, p); err != nil {
 		select {
 		case <-c.closed:
-			return ErrClosed
+			return ipc.ErrClosed
 		default:
 		}
 		return err
@@ -171,12 +173,12 @@ func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Accept returns the next WebSocket client.
-func (l *wsListener) Accept() (MessageConn, error) {
+func (l *wsListener) Accept() (ipc.MessageConn, error) {
 	select {
 	case c := <-l.conns:
 		return c, nil
 	case <-l.done:
-		return nil, ErrClosed
+		return nil, ipc.ErrClosed
 	}
 }
 
@@ -199,9 +201,9 @@ func DialWS(ctx context.Context, url string, max int, opts WSOptions, tlsConf *t
 	ws, resp, err := websocket.Dial(ctx, url, &dopts)
 	if err != nil {
 		if resp != nil {
-			return nil, fmt.Errorf("%w: %s answered %s", ErrRefused, url, resp.Status)
+			return nil, fmt.Errorf("%w: %s answered %s", ipc.ErrRefused, url, resp.Status)
 		}
-		return nil, fmt.Errorf("%w: cannot open a WebSocket to %s: %v", ErrRefused, url, err)
+		return nil, fmt.Errorf("%w: cannot open a WebSocket to %s: %v", ipc.ErrRefused, url, err)
 	}
 	return NewWSConn(ws, max, opts.Binary), nil
 }
@@ -238,7 +240,7 @@ func (s *wsStream) Read(p []byte) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		s.rbuf = AppendFrame(make([]byte, 0, HeaderSize+len(msg)), msg)
+		s.rbuf = ipc.AppendFrame(make([]byte, 0, ipc.HeaderSize+len(msg)), msg)
 	}
 	n := copy(p, s.rbuf)
 	s.rbuf = s.rbuf[n:]
@@ -286,15 +288,15 @@ func (s *wsStream) Write(p []byte) (int, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.wbuf = append(s.wbuf, p...)
-	for len(s.wbuf) >= HeaderSize {
+	for len(s.wbuf) >= ipc.HeaderSize {
 		n := int(binary.BigEndian.Uint32(s.wbuf))
-		if len(s.wbuf) < HeaderSize+n {
+		if len(s.wbuf) < ipc.HeaderSize+n {
 			break
 		}
-		if err := s.ws.WriteMessage(s.wbuf[HeaderSize : HeaderSize+n]); err != nil {
+		if err := s.ws.WriteMessage(s.wbuf[ipc.HeaderSize : ipc.HeaderSize+n]); err != nil {
 			return 0, err
 		}
-		s.wbuf = s.wbuf[:copy(s.wbuf, s.wbuf[HeaderSize+n:])]
+		s.wbuf = s.wbuf[:copy(s.wbuf, s.wbuf[ipc.HeaderSize+n:])]
 	}
 	return len(p), nil
 }
