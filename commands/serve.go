@@ -37,6 +37,7 @@ func serveCommand() *cli.Command {
 			&cli.IntFlag{Name: "max-procs", Usage: "run at most `N` handlers (or --exec processes) at once", Value: defaultMaxProcs},
 			&cli.DurationFlag{Name: "handler-timeout", Usage: "kill a handler still running after `DUR` (0: never)", Value: defaultHandlerTimeout},
 			&cli.BoolFlag{Name: "raw", Usage: "with --exec, exchange LibIPC frames instead of lines with the process"},
+			&cli.BoolFlag{Name: "bus", Usage: "be a message bus: groups, addresses, presence and calls between clients"},
 		},
 		Action: runServe,
 	}
@@ -102,7 +103,7 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"On SIGINT or SIGTERM, serve stops accepting clients, sends --exec processes SIGTERM (running " +
 	"handlers get 2 seconds to finish first), waits up to 2 seconds for what it already accepted " +
 	"to send to be written, closes the clients (printing their disconnections), removes its socket and exits 0. A second serve of a NAME that is live fails with \"already running\" " +
-	"(exit 1) and leaves it alone; a stale socket is replaced."
+	"(exit 1) and leaves it alone; a stale socket is replaced.\n\n" + serveBusDescription
 
 // serveConfig is the serve command line, checked.
 type serveConfig struct {
@@ -117,6 +118,7 @@ type serveConfig struct {
 	maxProcs       int
 	handlerTimeout time.Duration
 	raw            bool
+	bus            bool
 }
 
 // runServe is the serve command.
@@ -153,6 +155,7 @@ func serveConfigOf(c *cli.Context) (serveConfig, error) {
 		maxProcs:       c.Int("max-procs"),
 		handlerTimeout: c.Duration("handler-timeout"),
 		raw:            c.Bool("raw"),
+		bus:            c.Bool("bus"),
 	}
 	if _, err := ipc.SocketPath(ipc.ResolveRunDir(g.RunDir), cfg.name); err != nil {
 		return cfg, UsageErrorf("%v", err)
@@ -191,6 +194,8 @@ func (cfg *serveConfig) check(c *cli.Context) error {
 		return UsageErrorf("--raw goes with --exec")
 	case c.IsSet("handler-timeout") && cfg.handler == "":
 		return UsageErrorf("--handler-timeout goes with --handler")
+	case cfg.bus && (cfg.exec != "" || cfg.handler != "" || cfg.raw || c.IsSet("max-procs")):
+		return UsageErrorf("--bus cannot be used with --exec, --handler, --raw or --max-procs")
 	}
 	return nil
 }

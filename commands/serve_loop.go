@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipcctl/ipcctl/format"
 	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/ipcctl/ipcctl/ipc/bus"
 )
 
 // serveMode is what serve does with clients besides printing their
@@ -48,6 +49,8 @@ type server struct {
 	ticks    int64
 	stopping atomic.Bool
 	left     chan struct{} // the last client's disconnection is printed, when stopping
+	bus      *bus.Bus      // with --bus
+	busErr   error         // the first output error of a bus event
 	failed   chan error    // a fatal error of the event goroutine
 }
 
@@ -79,13 +82,20 @@ func newServer(cfg serveConfig, stdin io.Reader) (*server, error) {
 	}
 	s.messages = s.messages || cfg.g.Verbose
 	_, stream := s.mode.(streamMode) // prints each message before the next Wait: it may borrow them
-	s.loop = ipc.NewLoop(ipc.Options{RunDir: cfg.g.RunDir, MaxSize: cfg.maxSize, BorrowPayloads: stream})
+	frameMax := cfg.maxSize
+	if cfg.bus {
+		frameMax = bus.FrameMax(cfg.maxSize)
+	}
+	s.loop = ipc.NewLoop(ipc.Options{RunDir: cfg.g.RunDir, MaxSize: frameMax, BorrowPayloads: stream})
 	svc, err := s.loop.Listen(cfg.name, ipc.ServiceOptions{Allow: cfg.allow, MaxClients: cfg.maxClients})
 	if err != nil {
 		s.loop.Close()
 		return nil, err
 	}
 	s.svc = svc
+	if cfg.bus {
+		s.newBus()
+	}
 	return s, nil
 }
 
@@ -102,7 +112,9 @@ func (s *server) run(ctx context.Context) error {
 		defer close(done)
 		s.events()
 	}()
-	go s.readCommands(s.stdin)
+	if s.bus == nil {
+		go s.readCommands(s.stdin)
+	}
 	var err error
 	select {
 	case <-ctx.Done():
@@ -148,6 +160,9 @@ func (s *server) idle() bool {
 
 // handle prints one event and passes it to the mode.
 func (s *server) handle(ev *ipc.Event) error {
+	if s.bus != nil {
+		return s.busEvent(ev)
+	}
 	switch ev.Type {
 	case ipc.EventConnection:
 		s.clients.Add(1)
@@ -159,12 +174,7 @@ func (s *server) handle(ev *ipc.Event) error {
 			return nil
 		}
 	case ipc.EventDisconnection:
-		if s.clients.Add(-1) == 0 && s.stopping.Load() {
-			select {
-			case s.left <- struct{}{}:
-			default:
-			}
-		}
+		s.left1()
 		s.mode.disconnected(ev.Conn)
 	case ipc.EventSent:
 		if !s.cfg.g.Verbose {
@@ -175,6 +185,16 @@ func (s *server) handle(ev *ipc.Event) error {
 		return s.write(timerRecord(ev, s.ticks))
 	}
 	return s.write(eventRecord(ev))
+}
+
+// left1 counts a client gone, and tells shutdown when it was the last.
+func (s *server) left1() {
+	if s.clients.Add(-1) == 0 && s.stopping.Load() {
+		select {
+		case s.left <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // write prints r, leaving it in the buffer.

@@ -91,7 +91,7 @@ _ipcctl() {
     if [[ -z $ended && $cur == -* ]]; then
         case $cmd in
             '') w='--rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            serve) w='--timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout --raw --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            serve) w='--timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout --raw --bus --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             send) w='-w --wait --count --timeout --raw --wait-service --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             listen) w='--count --timeout --raw --wait-service --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             connect) w='--linger --wait-service --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;

@@ -100,6 +100,7 @@ complete -c ipcctl -n '__ipcctl_cmd serve' -l handler -x -d 'run CMD (with /bin/
 complete -c ipcctl -n '__ipcctl_cmd serve' -l max-procs -x -d 'run at most N handlers (or --exec processes) at once'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l handler-timeout -x -d 'kill a handler still running after DUR (0: never)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l raw -d 'with --exec, exchange LibIPC frames instead of lines with the process'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l bus -d 'be a message bus: groups, addresses, presence and calls between clients'
 complete -c ipcctl -n '__ipcctl_at serve 0' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_cmd send' -s w -l wait -d 'wait for replies and print them'
 complete -c ipcctl -n '__ipcctl_cmd send' -l count -x -d 'with --wait, the number of replies to wait for (default: one per message)'

@@ -186,7 +186,7 @@ func (b *Bus) list(cl *client, h *Header) error {
 	members := make([]Member, 0, len(of))
 	for _, m := range of {
 		p := m.conn.Peer()
-		members = append(members, Member{Addr: m.addr, Groups: slices.Clone(m.groups), PID: p.PID, UID: p.UID, GID: p.GID})
+		members = append(members, Member{Addr: m.addr, Groups: append([]string{}, m.groups...), PID: p.PID, UID: p.UID, GID: p.GID})
 	}
 	b.notify(cl, &Header{Op: "members", Ref: h.Ref, Group: h.Group, Members: members})
 	return nil
