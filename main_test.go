@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -25,7 +26,18 @@ func TestScripts(t *testing.T) {
 		Cmds:                scriptCmds,
 		RequireExplicitExec: true,
 		UpdateScripts:       *update,
+		Condition:           scriptCondition,
 	})
+}
+
+// scriptCondition answers the conditions of scripts beside testscript's
+// own: [root] holds when the tests run as root, as they do in CI, so
+// that a script may make users and files of other owners.
+func scriptCondition(cond string) (bool, error) {
+	if cond == "root" {
+		return os.Geteuid() == 0, nil
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
 }
 
 // setupScript gives the script a run directory of its own. It lives under

@@ -44,9 +44,10 @@ func dialService(ctx context.Context, c *cli.Context, g Globals) (*ipc.Conn, err
 		return nil, err
 	}
 	return bridge.Dial(ctx, c.Args().First(), ipc.DialOptions{
-		RunDir:  g.RunDir,
-		MaxSize: max,
-		Wait:    c.Duration("wait-service"),
+		RunDir:      g.RunDir,
+		MaxSize:     max,
+		Wait:        c.Duration("wait-service"),
+		TrustOwners: g.TrustOwners,
 	})
 }
 

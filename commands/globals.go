@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ipcctl/ipcctl/format"
+	"github.com/ipcctl/ipcctl/ipc"
 	"github.com/urfave/cli/v2"
 )
 
@@ -23,6 +24,10 @@ type Globals struct {
 	Quiet bool
 	// Verbose (--verbose, -v) adds progress notes on stderr.
 	Verbose bool
+	// TrustOwners (--trust-owner, $IPC_TRUST_OWNER) are the users whose
+	// sockets clients trust besides the run directory's owner, the user
+	// and root; nil when none is given.
+	TrustOwners []int
 	// Stdout receives data; Stderr receives messages for the user.
 	Stdout, Stderr io.Writer
 }
@@ -30,6 +35,11 @@ type Globals struct {
 func globalFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "rundir", Usage: "look for services in `DIR` (default $IPC_RUNDIR, $RUNDIR, /tmp/.libipc-run)", TakesFile: true},
+		&cli.StringSliceFlag{
+			Name:    "trust-owner",
+			Usage:   "let clients talk to a socket of `USER` (name or number; repeatable) besides the run directory's owner, you and root",
+			EnvVars: []string{ipc.TrustEnv},
+		},
 		&cli.StringFlag{Name: "format", Usage: "print events as `text|json`", Value: "text"},
 		&cli.BoolFlag{Name: "json", Usage: "same as --format json", DisableDefaultText: true},
 		&cli.StringFlag{Name: "color", Usage: "colour output `auto|always|never`", Value: "auto"},
@@ -59,6 +69,13 @@ func globalsOf(c *cli.Context) (Globals, error) {
 		g.JSON = true
 	default:
 		return g, UsageErrorf("bad --format %q: want text or json", f)
+	}
+	for _, u := range c.StringSlice("trust-owner") {
+		uids, err := ipc.ParseOwners(u)
+		if err != nil {
+			return g, UsageErrorf("--trust-owner: %v", err)
+		}
+		g.TrustOwners = append(g.TrustOwners, uids...)
 	}
 	color, err := format.ParseColorMode(c.String("color"))
 	if err != nil {

@@ -14,6 +14,8 @@ var manEnvironment = []struct{ name, text string }{
 	{"RUNDIR", "The run directory, when neither --rundir nor IPC_RUNDIR is given; the variable LibIPC programs read."},
 	{"IPC_NETWORK", "Rules \"NAME URI\" separated by \";\", as in LibIPC: a client asked for service NAME reaches it " +
 		"through URI (for example tcp://host:9000/pong) instead of the run directory."},
+	{"IPC_TRUST_OWNER", "Users (names or numbers, separated by commas) whose sockets clients trust besides the run " +
+		"directory's owner, the user and root, as --trust-owner gives them."},
 	{"NO_COLOR", "When set and not empty, no colour is used, as with --color never."},
 }
 
@@ -49,6 +51,12 @@ func ManPage(app *cli.App) string {
 	b.WriteString(".PP\nService NAME listens at the Unix socket RUNDIR/NAME. The run directory is " +
 		"\\fB\\-\\-rundir\\fR, else \\fB$IPC_RUNDIR\\fR, else \\fB$RUNDIR\\fR, else \\fI/tmp/.libipc\\-run\\fR, " +
 		"so that ipcctl and LibIPC programs given the same directory find each other's services.\n")
+	b.WriteString(".PP\n" + roffEscape("Clients (send, listen, connect, and switch or dump reaching a service) check "+
+		"the run directory as serve does: a symlink, or a directory writable by others and owned by another user "+
+		"than the caller and root, is refused with exit status 77. They also refuse, with 77, a socket that is "+
+		"owned by, or listened on by a process of, a user other than the run directory's owner, the caller and "+
+		"root, so that they never talk to a socket another user planted; --trust-owner USER (or $IPC_TRUST_OWNER) "+
+		"names more users to trust.") + "\n")
 	b.WriteString(".SH GLOBAL OPTIONS\n")
 	writeManFlags(&b, m.globals)
 	b.WriteString(".SH COMMANDS\n")

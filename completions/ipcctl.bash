@@ -49,7 +49,7 @@ _ipcctl() {
                 ((i += 2))
             else
                 case $w in
-                    --rundir|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--exec|--handler|--max-procs|--handler-timeout|--count|--timeout|--wait-service|--linger|--framing|--max-conns|--cert|--key|--ca|--origin|-n|--decode) skip=1 ;;
+                    --rundir|--trust-owner|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--exec|--handler|--max-procs|--handler-timeout|--count|--timeout|--wait-service|--linger|--framing|--max-conns|--cert|--key|--ca|--origin|-n|--decode) skip=1 ;;
                 esac
             fi
             continue
@@ -63,6 +63,7 @@ _ipcctl() {
 
     case $prev in
         --rundir) _ipcctl_files; return ;;
+        --trust-owner) return ;;
         --format) COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
         --color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
         --timer) return ;;
@@ -90,15 +91,15 @@ _ipcctl() {
 
     if [[ -z $ended && $cur == -* ]]; then
         case $cmd in
-            '') w='--rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            serve) w='--timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout --raw --bus --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            send) w='-w --wait --count --timeout --raw --wait-service --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            listen) w='--count --timeout --raw --wait-service --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            connect) w='--linger --wait-service --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            switch) w='--framing --max-conns --linger --max-size --cert --key --ca --ws-binary --origin --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            timer) w='-n --count --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            dump) w='--decode --hex --count --max-size --rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            completion) w='--rundir --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            '') w='--rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            serve) w='--timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout --raw --bus --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            send) w='-w --wait --count --timeout --raw --wait-service --max-size --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            listen) w='--count --timeout --raw --wait-service --max-size --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            connect) w='--linger --wait-service --max-size --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            switch) w='--framing --max-conns --linger --max-size --cert --key --ca --ws-binary --origin --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            timer) w='-n --count --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            dump) w='--decode --hex --count --max-size --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            completion) w='--rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
         esac
         COMPREPLY=($(compgen -W "$w" -- "$cur"))
         return

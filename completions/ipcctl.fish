@@ -18,7 +18,7 @@ function __ipcctl_args
             switch $t
                 case --
                     set ended 1
-                case --rundir --format --color --timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout --count --timeout --wait-service --linger --framing --max-conns --cert --key --ca --origin -n --decode
+                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout --count --timeout --wait-service --linger --framing --max-conns --cert --key --ca --origin -n --decode
                     set skip 1
             end
             continue
@@ -73,6 +73,7 @@ end
 
 complete -c ipcctl -f
 complete -c ipcctl -l rundir -r -F -d 'look for services in DIR (default $IPC_RUNDIR, $RUNDIR, /tmp/.libipc-run)'
+complete -c ipcctl -l trust-owner -x -d 'let clients talk to a socket of USER (name or number; repeatable) besides the run directory\'s owner, you and root'
 complete -c ipcctl -l format -x -a 'text json' -d 'print events as text|json'
 complete -c ipcctl -l json -d 'same as --format json'
 complete -c ipcctl -l color -x -a 'auto always never' -d 'colour output auto|always|never'

@@ -19,12 +19,20 @@ type DialOptions struct {
 	// Wait, when positive, waits up to that long for the service to appear
 	// instead of failing at once (locating a peer started later).
 	Wait time.Duration
+	// TrustOwners lists the users, besides the run directory's owner,
+	// the caller and root, who may own the service's socket and run the
+	// process listening on it. Nil reads $IPC_TRUST_OWNER (TrustEnv).
+	TrustOwners []int
 }
 
 // Dial connects to the local service name in the run directory (package
-// bridge's Dial also follows IPC_NETWORK). Errors wrap ErrNoService (no socket),
-// ErrRefused (nothing accepts), ErrPermission, or ErrTimeout (nothing
-// appeared within opts.Wait).
+// bridge's Dial also follows IPC_NETWORK). It checks the run directory as a
+// service does, and that the socket and the process listening on it
+// belong to the directory's owner, the caller, root or opts.TrustOwners,
+// so that a client never talks to a socket another user planted. Errors
+// wrap ErrNoService (no socket), ErrRefused (nothing accepts),
+// ErrPermission or ErrUnsafeRunDir (a check failed), or ErrTimeout
+// (nothing appeared within opts.Wait).
 func Dial(ctx context.Context, name string, opts DialOptions) (*Conn, error) {
 	dir := ResolveRunDir(opts.RunDir)
 	path, err := SocketPath(dir, name)
@@ -32,12 +40,12 @@ func Dial(ctx context.Context, name string, opts DialOptions) (*Conn, error) {
 		return nil, err
 	}
 	if opts.Wait <= 0 {
-		return dialPath(ctx, name, path, opts.MaxSize)
+		return dialChecked(ctx, name, dir, path, opts)
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Wait)
 	defer cancel()
 	for delay := time.Millisecond; ; delay = min(delay*2, 100*time.Millisecond) {
-		c, err := dialPath(ctx, name, path, opts.MaxSize)
+		c, err := dialChecked(ctx, name, dir, path, opts)
 		if err == nil || !(errors.Is(err, ErrNoService) || errors.Is(err, ErrRefused) || cutShort(ctx, err)) {
 			return c, err
 		}
@@ -64,6 +72,27 @@ func cutShort(ctx context.Context, err error) bool {
 // outside the run directory's rules (the caller chose the path).
 func DialPath(ctx context.Context, path string, max int) (*Conn, error) {
 	return dialPath(ctx, path, path, max)
+}
+
+// dialChecked checks the run directory dir and the socket at path, then
+// connects to it and checks the listening process.
+func dialChecked(ctx context.Context, name, dir, path string, opts DialOptions) (*Conn, error) {
+	t, err := trustFor(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.checkSocket(path); err != nil {
+		return nil, err
+	}
+	c, err := dialPath(ctx, name, path, opts.MaxSize)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.checkPeer(c, path); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // dialPath connects to the socket at path and names errors by the service.

@@ -47,25 +47,39 @@ func PrepareRunDir(dir string) error {
 // directory. It returns an error wrapping ErrUnsafeRunDir, ErrPermission or
 // ErrNoService (when the directory does not exist).
 func CheckRunDir(dir string) error {
+	_, err := checkRunDir(dir)
+	return err
+}
+
+// checkRunDir is CheckRunDir, and returns the directory's owner.
+func checkRunDir(dir string) (owner int, err error) {
 	fi, err := os.Lstat(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("run directory %s does not exist: %w", dir, ErrNoService)
+			return 0, fmt.Errorf("run directory %s does not exist: %w", dir, ErrNoService)
 		}
-		return fmt.Errorf("run directory %s: %w", dir, pathError(err))
+		return 0, fmt.Errorf("run directory %s: %w", dir, pathError(err))
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
-		return fmt.Errorf("run directory %s is a symlink; use the real path: %w", dir, ErrUnsafeRunDir)
+		return 0, fmt.Errorf("run directory %s is a symlink; use the real path: %w", dir, ErrUnsafeRunDir)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("run directory %s is not a directory: %w", dir, ErrUnsafeRunDir)
+		return 0, fmt.Errorf("run directory %s is not a directory: %w", dir, ErrUnsafeRunDir)
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if ok && fi.Mode().Perm()&0o002 != 0 && st.Uid != 0 && int(st.Uid) != os.Geteuid() {
-		return fmt.Errorf("run directory %s is writable by others and owned by uid %d; use a directory of your own: %w",
-			dir, st.Uid, ErrUnsafeRunDir)
+	owner = ownerOf(fi)
+	if fi.Mode().Perm()&0o002 != 0 && owner != 0 && owner != os.Geteuid() {
+		return 0, fmt.Errorf("run directory %s is writable by others and owned by uid %d; use a directory of your own: %w",
+			dir, owner, ErrUnsafeRunDir)
 	}
-	return nil
+	return owner, nil
+}
+
+// ownerOf returns the uid that owns the file fi describes (-1 if unknown).
+func ownerOf(fi fs.FileInfo) int {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int(st.Uid)
+	}
+	return -1
 }
 
 // SocketPath returns the path of service name's socket in dir. A name must
