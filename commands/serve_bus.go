@@ -16,7 +16,8 @@ const serveBusDescription = "With --bus, NAME is a message bus (the envelope is 
 	"discarded; it is told so once it reads again). With --verbose, also \"message\" (sender, payload, " +
 	"group=G or to=ADDR, call=N for a call) and \"answer\" (callee, payload, to=ADDR, call=N). " +
 	"What waits to be sent to one client is bounded by 1MiB: a slow subscriber never slows the " +
-	"bus or the others. --max-size bounds the payloads; stdin commands are not read."
+	"bus or the others. --max-size bounds the payloads; stdin commands are not read. The envelope, " +
+	"the calls and the slow-client policy are described in docs/protocol.md, \"The bus\"."
 
 // newBus makes the service a bus: the engine's events go to the bus, and
 // what the bus reports is printed.
