@@ -4,18 +4,23 @@
 #
 #   listen: messages/s that `ipcctl listen` prints to a pipe (64-byte
 #           messages), against socat copying the same bytes unparsed;
-#           the bar is 500 000 messages/s.
+#           the bar is half of socat's rate.
 #   send:   one-shot `ipcctl send --wait` against `nngcat --req` talking to
 #           an `nngcat --rep`, timed by hyperfine; the bar is "faster".
+#   exec:   `ipcctl send --wait` to `serve --exec cat` (a process per
+#           connection), against the same client talking to
+#           `socat UNIX-LISTEN,fork EXEC:cat` and `s6-ipcserver cat`, which
+#           echo its frame back as it is; the bar is "not slower".
 #
-# Needs socat, perl, and for the second part nngcat (nng-utils) and
-# hyperfine. Usage: bench/cli.sh [MESSAGES]
+# Needs socat, perl, and for the second part nngcat (nng-utils), s6 and
+# hyperfine. Usage: bench/cli.sh [MESSAGES [RUNS]] (RUNS: hyperfine runs of
+# each command, default 200).
 set -euo pipefail
 
 n=${1:-1000000}
+runs=${2:-200}
 . "$(dirname "$0")/common.sh"
 
-echo "building ipcctl"
 build
 ipcctl=$work/ipcctl
 
@@ -39,7 +44,8 @@ timed() { # timed CMD... -> seconds of wall time
 base=$(timed sh -c "socat -u UNIX-CONNECT:$IPC_RUNDIR/feed - | cat > /dev/null")
 ours=$(timed sh -c "$ipcctl listen feed --count $n | cat > /dev/null")
 echo "listen: ipcctl $(rate "$ours") msg/s, socat (bytes only) $(rate "$base") msg/s," \
-	"ratio $(awk -v a="$base" -v b="$ours" 'BEGIN { printf "%.2f", a / b }') of socat; bar 500000 msg/s"
+	"share $(awk -v a="$base" -v b="$ours" 'BEGIN { printf "%.0f", 100 * a / b }') % of socat (bar >= 50 %)"
+record "\`listen\` to a pipe, 64 B messages / socat copying the bytes" "$(rate "$ours")" "$(rate "$base")" msg/s "ratio>=0.5"
 
 if ! command -v nngcat >/dev/null || ! command -v hyperfine >/dev/null; then
 	echo "send: skipped (needs nngcat and hyperfine)"
@@ -47,19 +53,42 @@ if ! command -v nngcat >/dev/null || ! command -v hyperfine >/dev/null; then
 fi
 # Two ipcctl services: "pong", a stream-mode serve answering every message
 # through a FIFO with one awk process (no process per client, as nngcat
-# --rep --data), and "cat", serve --exec cat (a process per client).
+# --rep --data), and "cat", serve --exec cat (a process per client); and
+# the same cat served by socat and by s6-ipcserver.
 mkfifo "$work/cmds"
 "$ipcctl" serve pong < "$work/cmds" |
 	awk -W interactive -F '\t' '$1 == "message" { print "send " $2 " pong"; fflush() }' > "$work/cmds" &
 "$ipcctl" serve cat --exec cat > /dev/null &
 nngcat --rep --listen "ipc://$work/rep" --data pong > /dev/null &
-while [ ! -S "$IPC_RUNDIR/pong" ] || [ ! -S "$IPC_RUNDIR/cat" ] || [ ! -S "$work/rep" ]; do sleep 0.05; done
-hyperfine -N --warmup 10 --runs 200 --export-json "$work/send.json" \
-	"$ipcctl send --wait pong ping" \
-	"$ipcctl send --wait cat ping" \
-	"nngcat --req --dial ipc://$work/rep --data ping" > /dev/null
-perl -MJSON::PP -e '
+socat UNIX-LISTEN:"$IPC_RUNDIR/socatcat",fork EXEC:cat &
+sockets="pong cat socatcat"
+if command -v s6-ipcserver >/dev/null; then
+	s6-ipcserver "$IPC_RUNDIR/s6cat" cat &
+	sockets="$sockets s6cat"
+fi
+for s in $sockets; do
+	while [ ! -S "$IPC_RUNDIR/$s" ]; do sleep 0.05; done
+done
+while [ ! -S "$work/rep" ]; do sleep 0.05; done
+
+commands=("$ipcctl send --wait pong ping" "nngcat --req --dial ipc://$work/rep --data ping")
+for s in cat socatcat s6cat; do
+	case " $sockets " in *" $s "*) commands+=("$ipcctl send --wait $s ping") ;; esac
+done
+hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/send.json" "${commands[@]}" > /dev/null
+# medians in ms, in the order of commands: pong, nngcat, cat, socatcat, s6cat
+read -r pong nng cat socatcat s6cat < <(perl -MJSON::PP -e '
 	my $r = decode_json(do { local $/; <STDIN> })->{results};
-	printf "send --wait one-shot: ipcctl %.2f ms (serve and awk; %.2f ms with serve --exec cat), nngcat %.2f ms, ratio %.2f (bar < 1)\n",
-		$r->[0]{mean} * 1000, $r->[1]{mean} * 1000, $r->[2]{mean} * 1000, $r->[0]{mean} / $r->[2]{mean};
-' < "$work/send.json"
+	my @ms = map { sprintf "%.3f", $_->{median} * 1000 } @$r;
+	push @ms, "-" while @ms < 5;
+	print "@ms\n";
+' < "$work/send.json")
+echo "send --wait one-shot: ipcctl $pong ms (serve and awk), nngcat $nng ms (medians)," \
+	"ratio $(awk -v a="$pong" -v b="$nng" 'BEGIN { printf "%.2f", a / b }') (bar < 1)"
+record "\`send --wait\` one-shot / \`nngcat --req\`" "$pong" "$nng" ms "ratio<1"
+echo "serve --exec cat, a connection and a reply: ipcctl $cat ms, socat fork EXEC:cat $socatcat ms," \
+	"s6-ipcserver cat $s6cat ms (medians, the client being ipcctl send --wait; bar: not slower)"
+record "\`serve --exec cat\` / \`socat UNIX-LISTEN,fork EXEC:cat\`" "$cat" "$socatcat" ms "ratio<=1"
+if [ "$s6cat" != - ]; then
+	record "\`serve --exec cat\` / \`s6-ipcserver cat\`" "$cat" "$s6cat" ms "ratio<=1"
+fi

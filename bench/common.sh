@@ -1,14 +1,23 @@
 # bench/common.sh is sourced by the whole-command benchmarks: it makes a
 # work directory removed at exit (with the run directory of the services,
 # IPC_RUNDIR, inside), kills the background jobs at exit, and builds
-# ipcctl (plus any packages given) into it.
+# ipcctl (plus any packages given) into it. It also defines record (see
+# bench/record.sh).
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/ibench.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 export IPC_RUNDIR=$work/run
+. "$here/record.sh"
 
 # build [PACKAGE...] builds ipcctl as $work/ipcctl, and each PACKAGE as
-# $work/NAME.
+# $work/NAME. ipcctl is built as README.md's install command builds it;
+# when $IPCCTL names a binary already built (bench/run builds one for all
+# the scripts), that one is used.
 build() {
-	(cd "$here/.." && go build -o "$work/ipcctl" . && for p in "$@"; do go build -o "$work/$(basename "$p")" "$p"; done)
+	if [ -n "${IPCCTL:-}" ]; then
+		cp "$IPCCTL" "$work/ipcctl"
+	else
+		(cd "$here/.." && go build -o "$work/ipcctl" .)
+	fi
+	(cd "$here/.." && for p in "$@"; do go build -o "$work/$(basename "$p")" "$p"; done)
 }

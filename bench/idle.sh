@@ -23,3 +23,6 @@ after=$(rss)
 accepted=$(grep -c '^connection' "$work/events")
 echo "idle clients: $accepted of $n accepted; RSS $before KiB with none, $after KiB with them:" \
 	"$(( (after - before) / n )) KiB per client (bar: 20 KiB)"
+record "$n idle clients: accepted / connected" "$accepted" "$n" clients "ratio>=1"
+record "$n idle clients: memory each" \
+	"$(awk -v a="$after" -v b="$before" -v n="$n" 'BEGIN { printf "%.2f", (a - b) / n }')" - KiB "ipcctl<=20"
