@@ -69,6 +69,10 @@ func NewApp(version string) *cli.App {
 // Run runs app on the command line args (args[0] is the program name),
 // after moving flags written after positional arguments in front of them.
 func Run(app *cli.App, args []string) error {
+	if app.Metadata == nil {
+		app.Metadata = map[string]any{}
+	}
+	app.Metadata[argsKey] = args
 	err := app.Run(reorderArgs(app, args))
 	// cli's help command fails with its own message and status 3.
 	var exit cli.ExitCoder

@@ -28,8 +28,9 @@ var (
 		Value: "1MiB",
 	}
 	flagCount = &cli.IntFlag{
-		Name:  "count",
-		Usage: "stop after `N` messages",
+		Name:    "count",
+		Aliases: []string{"n"},
+		Usage:   "stop after `N` messages",
 	}
 )
 

@@ -222,6 +222,9 @@ func (d *dumper) tap(c *cli.Context, g Globals, max int) error {
 	ctx, stop := signalContext(c)
 	defer stop()
 	name := c.Args().First()
+	if err := ipc.CheckName(name); err != nil {
+		return err // before the run directory, whose absence would hide it
+	}
 	opts := bridge.EndpointOptions{RunDir: g.RunDir, MaxSize: max}
 	t, err := ipc.NewTap(ctx, g.RunDir, name, max)
 	if err != nil {

@@ -30,7 +30,7 @@ var ExitStatuses = []struct {
 }{
 	{ExitOK, "success"},
 	{ExitFailure, "any other failure"},
-	{ExitUsage, "usage error (unknown flag, missing argument, bad flag value)"},
+	{ExitUsage, "usage error (unknown flag, missing argument, bad flag value, bad service name, malformed IPC_NETWORK)"},
 	{ExitBadData, "bad data (frame over the limit, malformed input)"},
 	{ExitUnavailable, "service unavailable (no such service, nothing listening, refused)"},
 	{ExitPermission, "permission denied (run directory or socket, or refused by the service's UID/GID check)"},
@@ -44,7 +44,7 @@ func ExitCode(err error) int {
 	switch {
 	case err == nil:
 		return int(ExitOK)
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), errors.Is(err, ipc.ErrInvalid):
 		return int(ExitUsage)
 	case errors.Is(err, ipc.ErrTooLarge), errors.Is(err, ipc.ErrBadData):
 		return int(ExitBadData)

@@ -27,6 +27,9 @@ func TestExitCode(t *testing.T) {
 		{Silent(fmt.Errorf("x: %w", ipc.ErrTimeout)), 124},
 		{Silent(errors.New("reported")), 1},
 		{ipc.ErrClosed, 1},
+		{ipc.CheckName("a/b"), 2},
+		{ipc.Errorf(ipc.ErrInvalid, "IPC_NETWORK: rule %q is not NAME URI", "x"), 2},
+		{ipc.Errorf(ipc.ErrAlreadyRunning, "service pong is already running"), 1},
 	}
 	for _, tt := range tests {
 		if got := ExitCode(tt.err); got != tt.want {

@@ -1,8 +1,6 @@
 package commands
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"strings"
 
@@ -139,45 +137,4 @@ func hasVisibleFlags(flags []cli.Flag) bool {
 
 func isHelpFlag(f cli.Flag) bool {
 	return cli.HelpFlag != nil && f.Names()[0] == cli.HelpFlag.Names()[0]
-}
-
-// onUsageError turns cli's flag parsing errors into a *UsageError with the
-// flag spelled as the user would type it.
-func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
-	help := "ipcctl --help"
-	if isSubcommand {
-		help = "ipcctl " + c.Command.Name + " --help"
-	}
-	return &UsageError{Err: fmt.Errorf("%s (see '%s')", flagErrorText(err), help)}
-}
-
-// flagErrorText rewrites the messages of package flag, which spell every
-// flag with one dash ("-rundir").
-func flagErrorText(err error) string {
-	msg := err.Error()
-	for _, p := range []struct{ prefix, text string }{
-		{"flag provided but not defined: -", "unknown flag %s"},
-		{"flag needs an argument: -", "flag %s needs a value"},
-	} {
-		if name, ok := strings.CutPrefix(msg, p.prefix); ok {
-			return fmt.Sprintf(p.text, dashed(name))
-		}
-	}
-	// invalid value "x" for flag -timeout: parse error
-	if before, after, ok := strings.Cut(msg, " for flag -"); ok {
-		name, reason, _ := strings.Cut(after, ": ")
-		return fmt.Sprintf("%s for %s: %s", strings.Replace(before, "invalid value", "bad value", 1), dashed(name), reason)
-	}
-	if u := errors.Unwrap(err); u != nil {
-		return u.Error()
-	}
-	return msg
-}
-
-// dashed spells a flag name the way it is typed: -q, --quiet.
-func dashed(name string) string {
-	if len(name) == 1 {
-		return "-" + name
-	}
-	return "--" + name
 }

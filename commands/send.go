@@ -23,7 +23,7 @@ func sendCommand() *cli.Command {
 			"With no MSG, each line of stdin is a message (without its newline); with --raw, " +
 			"the whole of stdin is one message. Exits 0 once everything is written.\n\n" +
 			"With --wait (-w), send then prints the replies: by default one reply per message " +
-			"sent, or --count N. It keeps reading after stdin ends, so no reply is lost, and " +
+			"sent, or --count N (-n N), which implies --wait. It keeps reading after stdin ends, so no reply is lost, and " +
 			"gives up after --timeout (default 5s, exit 124). Replies print one per line, escaped " +
 			"(\\n, \\t, \\\\, \\xNN) so each is one line; --raw prints their exact bytes; " +
 			"--format json prints one object per reply. A service that closes the connection " +
@@ -32,7 +32,7 @@ func sendCommand() *cli.Command {
 			"IPC_NETWORK has a rule for NAME, send reaches it through that URI.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "wait for replies and print them"},
-			&cli.IntFlag{Name: "count", Usage: "with --wait, the number of replies to wait for (default: one per message)"},
+			&cli.IntFlag{Name: "count", Aliases: []string{"n"}, Usage: "wait for `N` replies and print them (implies --wait; without it, one reply per message)"},
 			&cli.DurationFlag{Name: "timeout", Usage: "with --wait, give up after `DUR` (exit 124)", Value: defaultTimeout},
 			&cli.BoolFlag{Name: "raw", Usage: "send stdin as one message, and print replies as exact bytes"},
 			flagWaitService,

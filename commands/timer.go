@@ -38,7 +38,7 @@ func runTimer(c *cli.Context) error {
 	}
 	period, err := time.ParseDuration(c.Args().First())
 	if err != nil || period <= 0 {
-		return UsageErrorf("bad duration %q: want a positive duration such as 500ms or 2s", c.Args().First())
+		return UsageErrorf("bad duration %q: want a positive duration such as %s", c.Args().First(), durationExamples)
 	}
 	count := c.Int("count")
 	if count < 0 {

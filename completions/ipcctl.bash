@@ -49,7 +49,7 @@ _ipcctl() {
                 ((i += 2))
             else
                 case $w in
-                    --rundir|--trust-owner|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--exec|--handler|--max-procs|--handler-timeout|--count|--timeout|--wait-service|--linger|--framing|--max-conns|--cert|--key|--ca|--origin|-n|--decode) skip=1 ;;
+                    --rundir|--trust-owner|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--exec|--handler|--max-procs|--handler-timeout|-n|--count|--timeout|--wait-service|--linger|--framing|--max-conns|--cert|--key|--ca|--origin|--decode) skip=1 ;;
                 esac
             fi
             continue
@@ -75,7 +75,7 @@ _ipcctl() {
         --handler) return ;;
         --max-procs) return ;;
         --handler-timeout) return ;;
-        --count) return ;;
+        -n|--count) return ;;
         --timeout) return ;;
         --wait-service) return ;;
         --linger) return ;;
@@ -85,7 +85,6 @@ _ipcctl() {
         --key) _ipcctl_files; return ;;
         --ca) _ipcctl_files; return ;;
         --origin) return ;;
-        -n|--count) return ;;
         --decode) _ipcctl_files; return ;;
     esac
 
@@ -93,12 +92,12 @@ _ipcctl() {
         case $cmd in
             '') w='--rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             serve) w='--timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout --raw --bus --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            send) w='-w --wait --count --timeout --raw --wait-service --max-size --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            listen) w='--count --timeout --raw --wait-service --max-size --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            send) w='-w --wait -n --count --timeout --raw --wait-service --max-size --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            listen) w='-n --count --timeout --raw --wait-service --max-size --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             connect) w='--linger --wait-service --max-size --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             switch) w='--framing --max-conns --linger --max-size --cert --key --ca --ws-binary --origin --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             timer) w='-n --count --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            dump) w='--decode --hex --count --max-size --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            dump) w='--decode --hex -n --count --max-size --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             completion) w='--rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
         esac
         COMPREPLY=($(compgen -W "$w" -- "$cur"))

@@ -18,7 +18,7 @@ function __ipcctl_args
             switch $t
                 case --
                     set ended 1
-                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout --count --timeout --wait-service --linger --framing --max-conns --cert --key --ca --origin -n --decode
+                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout -n --count --timeout --wait-service --linger --framing --max-conns --cert --key --ca --origin --decode
                     set skip 1
             end
             continue
@@ -104,13 +104,13 @@ complete -c ipcctl -n '__ipcctl_cmd serve' -l raw -d 'with --exec, exchange LibI
 complete -c ipcctl -n '__ipcctl_cmd serve' -l bus -d 'be a message bus: groups, addresses, presence and calls between clients'
 complete -c ipcctl -n '__ipcctl_at serve 0' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_cmd send' -s w -l wait -d 'wait for replies and print them'
-complete -c ipcctl -n '__ipcctl_cmd send' -l count -x -d 'with --wait, the number of replies to wait for (default: one per message)'
+complete -c ipcctl -n '__ipcctl_cmd send' -s n -l count -x -d 'wait for N replies and print them (implies --wait; without it, one reply per message)'
 complete -c ipcctl -n '__ipcctl_cmd send' -l timeout -x -d 'with --wait, give up after DUR (exit 124)'
 complete -c ipcctl -n '__ipcctl_cmd send' -l raw -d 'send stdin as one message, and print replies as exact bytes'
 complete -c ipcctl -n '__ipcctl_cmd send' -l wait-service -x -d 'wait up to DUR for the service to appear instead of failing at once'
 complete -c ipcctl -n '__ipcctl_cmd send' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
 complete -c ipcctl -n '__ipcctl_at send 0' -x -a '(__ipcctl_services)'
-complete -c ipcctl -n '__ipcctl_cmd listen' -l count -x -d 'stop after N messages'
+complete -c ipcctl -n '__ipcctl_cmd listen' -s n -l count -x -d 'stop after N messages'
 complete -c ipcctl -n '__ipcctl_cmd listen' -l timeout -x -d 'give up waiting after DUR (exit 124)'
 complete -c ipcctl -n '__ipcctl_cmd listen' -l raw -d 'print the exact bytes of each message, with nothing added'
 complete -c ipcctl -n '__ipcctl_cmd listen' -l wait-service -x -d 'wait up to DUR for the service to appear instead of failing at once'
@@ -134,7 +134,7 @@ complete -c ipcctl -n '__ipcctl_at switch 1' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_cmd timer' -s n -l count -x -d 'exit after N events (0: never)'
 complete -c ipcctl -n '__ipcctl_cmd dump' -l decode -r -F -d 'split the byte stream in FILE (- for stdin) into frames'
 complete -c ipcctl -n '__ipcctl_cmd dump' -l hex -d 'print payloads as hex digits (text)'
-complete -c ipcctl -n '__ipcctl_cmd dump' -l count -x -d 'stop after N messages'
+complete -c ipcctl -n '__ipcctl_cmd dump' -s n -l count -x -d 'stop after N messages'
 complete -c ipcctl -n '__ipcctl_cmd dump' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
 complete -c ipcctl -n '__ipcctl_at dump 0' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_at completion 0' -x -a 'bash zsh fish'

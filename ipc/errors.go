@@ -1,6 +1,9 @@
 package ipc
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors returned (wrapped) by the engine. Callers test them with
 // errors.Is; the command line maps each to an exit status.
@@ -29,4 +32,26 @@ var (
 	// ErrUnsafeRunDir means the run directory is a symlink or writable by
 	// others without being owned by the caller or root.
 	ErrUnsafeRunDir = errors.New("unsafe run directory")
+	// ErrInvalid means a name or setting the caller gave is malformed: a
+	// service name that is not a plain file name, a socket path too long
+	// for a Unix socket, an IPC_NETWORK rule that does not parse.
+	ErrInvalid = errors.New("invalid argument")
 )
+
+// Errorf returns an error of kind (one of the sentinels above, tested with
+// errors.Is) whose text is only the formatted message: the message says
+// what happened in words of its own, so the kind is not repeated after it
+// ("service pong is already running", not "...: already running"). Like
+// fmt.Errorf, %w wraps a further error.
+func Errorf(kind error, format string, args ...any) error {
+	return &kindError{kind: kind, err: fmt.Errorf(format, args...)}
+}
+
+// kindError is an error of a kind whose message needs no mention of it.
+type kindError struct {
+	kind error
+	err  error
+}
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }

@@ -90,7 +90,7 @@ func SocketPath(dir, name string) (string, error) {
 	}
 	p := filepath.Join(dir, name)
 	if len(p) > maxSocketPath {
-		return "", fmt.Errorf("socket path %s is %d bytes, longer than the %d a Unix socket allows; use a shorter --rundir",
+		return "", Errorf(ErrInvalid, "socket path %s is %d bytes, longer than the %d a Unix socket allows; use a shorter --rundir",
 			p, len(p), maxSocketPath)
 	}
 	return p, nil
@@ -99,7 +99,7 @@ func SocketPath(dir, name string) (string, error) {
 // CheckName refuses a service name that is not a plain file name.
 func CheckName(name string) error {
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
-		return fmt.Errorf("invalid service name %q: a name is a plain file name", name)
+		return Errorf(ErrInvalid, "invalid service name %q: a name is a plain file name, without \"/\"", name)
 	}
 	return nil
 }

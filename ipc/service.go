@@ -129,7 +129,7 @@ func lockService(path string) (*os.File, error) {
 	}
 	f.Close()
 	if errors.Is(err, unix.EWOULDBLOCK) {
-		return nil, fmt.Errorf("service %s is already running (%s.lock is held): %w", path, path, ErrAlreadyRunning)
+		return nil, Errorf(ErrAlreadyRunning, "service %s is already running (%s.lock is held)", path, path)
 	}
 	return nil, fmt.Errorf("cannot lock %s.lock: %w", path, err)
 }
@@ -148,7 +148,7 @@ func listenSocket(path string) (*net.UnixListener, fileID, error) {
 			if tapOfGone(path) {
 				return listenOver(path, 0o660)
 			}
-			return nil, fileID{}, fmt.Errorf("service %s is already running: %w", path, ErrAlreadyRunning)
+			return nil, fileID{}, Errorf(ErrAlreadyRunning, "service %s is already running", path)
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fileID{}, fmt.Errorf("cannot remove stale socket %s: %w", path, pathError(err))

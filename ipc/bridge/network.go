@@ -75,7 +75,7 @@ func LookupRoute(routes []Route, service string) (Route, bool) {
 // client does not change when its service moves to another machine. The
 // client certificate and CA of tls:// and wss:// routes come from
 // $IPC_NETWORK_CERT, $IPC_NETWORK_KEY and $IPC_NETWORK_CA. A malformed
-// $IPC_NETWORK is ErrBadData.
+// $IPC_NETWORK is ipc.ErrInvalid: a setting to fix, not bad data.
 func Dial(ctx context.Context, name string, opts ipc.DialOptions) (*ipc.Conn, error) {
 	env := os.Getenv("IPC_NETWORK")
 	if env == "" {
@@ -83,7 +83,7 @@ func Dial(ctx context.Context, name string, opts ipc.DialOptions) (*ipc.Conn, er
 	}
 	routes, err := ParseNetwork(env)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ipc.ErrBadData, err)
+		return nil, ipc.Errorf(ipc.ErrInvalid, "%w", err)
 	}
 	r, ok := LookupRoute(routes, name)
 	if !ok {

@@ -123,8 +123,8 @@ func TestNetworkWait(t *testing.T) {
 
 func TestNetworkBadVariable(t *testing.T) {
 	t.Setenv("IPC_NETWORK", "pong")
-	if _, err := Dial(testContext(t), "pong", ipc.DialOptions{}); !errors.Is(err, ipc.ErrBadData) {
-		t.Fatalf("got %v, want ErrBadData", err)
+	if _, err := Dial(testContext(t), "pong", ipc.DialOptions{}); !errors.Is(err, ipc.ErrInvalid) {
+		t.Fatalf("got %v, want ErrInvalid", err)
 	}
 }
 
