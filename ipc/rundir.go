@@ -56,20 +56,20 @@ func checkRunDir(dir string) (owner int, err error) {
 	fi, err := os.Lstat(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return 0, fmt.Errorf("run directory %s does not exist: %w", dir, ErrNoService)
+			return 0, Errorf(ErrNoService, "run directory %s does not exist (is the service running? is --rundir right?)", dir)
 		}
 		return 0, fmt.Errorf("run directory %s: %w", dir, pathError(err))
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
-		return 0, fmt.Errorf("run directory %s is a symlink; use the real path: %w", dir, ErrUnsafeRunDir)
+		return 0, Errorf(ErrUnsafeRunDir, "run directory %s is a symlink; use the real path", dir)
 	}
 	if !fi.IsDir() {
-		return 0, fmt.Errorf("run directory %s is not a directory: %w", dir, ErrUnsafeRunDir)
+		return 0, Errorf(ErrUnsafeRunDir, "run directory %s is not a directory", dir)
 	}
 	owner = ownerOf(fi)
 	if fi.Mode().Perm()&0o002 != 0 && owner != 0 && owner != os.Geteuid() {
-		return 0, fmt.Errorf("run directory %s is writable by others and owned by uid %d; use a directory of your own: %w",
-			dir, owner, ErrUnsafeRunDir)
+		return 0, Errorf(ErrUnsafeRunDir, "run directory %s is writable by others and owned by uid %d; use a directory of your own",
+			dir, owner)
 	}
 	return owner, nil
 }
