@@ -86,7 +86,7 @@ func newServer(cfg serveConfig, stdin io.Reader) (*server, error) {
 	if cfg.bus {
 		frameMax = bus.FrameMax(cfg.maxSize)
 	}
-	s.loop = ipc.NewLoop(ipc.Options{RunDir: cfg.g.RunDir, MaxSize: frameMax, BorrowPayloads: stream})
+	s.loop = ipc.NewLoop(ipc.Options{RunDir: cfg.g.RunDir, MaxSize: frameMax, BorrowPayloads: stream, NoSentEvents: cfg.bus})
 	svc, err := s.loop.Listen(cfg.name, ipc.ServiceOptions{Allow: cfg.allow, MaxClients: cfg.maxClients})
 	if err != nil {
 		s.loop.Close()

@@ -65,6 +65,7 @@ type Conn struct {
 	qmax     int
 	overflow Overflow
 	flushing bool
+	refused  bool          // OverflowDrop refused a message since the queue was last written out
 	drained  chan struct{} // closed when flushing ends, for Flush
 
 	data      atomic.Value
@@ -260,6 +261,7 @@ func (c *Conn) room(size int) error {
 			}
 			continue
 		case OverflowDrop:
+			c.refused = true
 			c.qmu.Unlock()
 			return fmt.Errorf("%w: peer %d does not read", ErrQueueFull, c.id)
 		}
@@ -279,7 +281,7 @@ func (c *Conn) enqueue(p []byte) bool {
 	c.queue, fresh = appendChunked(c.queue, p, newChunk)
 	c.qbytes += HeaderSize + len(p)
 	n := len(c.queue)
-	if c.loop != nil {
+	if c.loop != nil && !c.loop.opts.NoSentEvents {
 		// A sent event's payload points into the chunk, capped so that
 		// appending to it cannot reach the next frame.
 		end := len(c.queue[n-1])
@@ -382,7 +384,9 @@ func (c *Conn) flush() {
 		sent := c.sent
 		c.sent = nil
 		done := err != nil || len(sent) == 0 && len(c.queue) == 0
+		room := done && err == nil && c.refused && c.loop != nil && c.loop.opts.NoSentEvents
 		if done {
+			c.refused = false
 			c.flushing = false
 			if c.drained != nil {
 				close(c.drained)
@@ -393,6 +397,9 @@ func (c *Conn) flush() {
 		if err != nil {
 			c.fail(err)
 			return
+		}
+		if room {
+			c.loop.deliver(Event{Type: EventSent, Conn: c}) // room again, for OverflowDrop
 		}
 		if len(sent) > 0 {
 			evs := make([]Event, len(sent))

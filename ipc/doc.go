@@ -20,7 +20,8 @@
 // the loop's until the next Wait, as LibIPC's ipc_wait_event fills one.
 //
 // Sending is Conn.Write (now, blocking) or Conn.Schedule (queued, batched
-// into few system calls, reported later by EventSent); Conn.ScheduleBatch
+// into few system calls, reported later by EventSent unless
+// Options.NoSentEvents); Conn.ScheduleBatch
 // queues many messages at the cost of one Schedule. Each send queue is
 // bounded in bytes; a peer that does not read is closed with ErrQueueFull
 // by default (see Overflow), so memory stays bounded whatever peers do.

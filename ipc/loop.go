@@ -32,6 +32,13 @@ type Options struct {
 	// (EventSwitchRx and EventSwitchTx). Without it a switch reports only
 	// its end.
 	SwitchEvents bool
+	// NoSentEvents makes what Schedule queues yield no EventSent, so that
+	// the queue's buffers are reused as soon as they are written: for a
+	// router that sends many messages and needs no report of each. One
+	// report remains, for OverflowDrop: a connection that refused a
+	// message yields one EventSent with a nil Payload once its queue is
+	// written out, so the caller knows it has room again.
+	NoSentEvents bool
 }
 
 // Wait reads the loop's connections itself, one read at a time, when it

@@ -61,7 +61,9 @@ type client struct {
 }
 
 // New returns a bus for the clients that svc accepts. The loop that owns
-// svc must be made with MaxSize FrameMax(opts.MaxSize).
+// svc must be made with MaxSize FrameMax(opts.MaxSize), and should be with
+// NoSentEvents (the bus needs no report of each message it sends) and
+// BorrowPayloads (it is done with a message when Handle returns).
 func New(svc *ipc.Service, opts Options) *Bus {
 	if opts.Name == "" {
 		opts.Name = svc.Name()

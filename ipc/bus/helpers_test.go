@@ -32,7 +32,7 @@ func startBus(t *testing.T, opts Options) *testBus {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	tb := &testBus{t: t, dir: dir}
-	tb.loop = ipc.NewLoop(ipc.Options{RunDir: dir, MaxSize: FrameMax(opts.MaxSize), BorrowPayloads: true})
+	tb.loop = ipc.NewLoop(ipc.Options{RunDir: dir, MaxSize: FrameMax(opts.MaxSize), BorrowPayloads: true, NoSentEvents: true})
 	svc, err := tb.loop.Listen("b", ipc.ServiceOptions{})
 	if err != nil {
 		t.Fatal(err)
