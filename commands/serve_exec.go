@@ -39,23 +39,8 @@ func newExecMode(s *server) *execMode {
 func (e *execMode) connected(c *ipc.Conn) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := e.s.shellCommand(ctx, e.s.cfg.exec, c)
-	stdin, err := cmd.StdinPipe()
+	stdin, stdout, err := startPiped(cmd)
 	if err != nil {
-		cancel()
-		e.startFailed(c, err)
-		return
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		cancel()
-		e.startFailed(c, err)
-		return
-	}
-	cmd.Stdout = w
-	err = cmd.Start()
-	w.Close()
-	if err != nil {
-		r.Close()
 		cancel()
 		e.startFailed(c, err)
 		return
@@ -71,8 +56,35 @@ func (e *execMode) connected(c *ipc.Conn) {
 	}()
 	go func() {
 		defer e.wg.Done()
-		e.relay(p, r)
+		e.relay(p, stdout)
 	}()
+}
+
+// startPiped starts cmd with a pipe on its stdin and one on its stdout,
+// and returns serve's ends. When it fails, every descriptor it made is
+// closed: at descriptor exhaustion, a leaked pipe would make the next
+// client fail too, and so on for ever.
+func startPiped(cmd *exec.Cmd) (stdin, stdout *os.File, err error) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return nil, nil, err
+	}
+	cmd.Stdin, cmd.Stdout = inR, outW
+	err = cmd.Start()
+	inR.Close() // the child's ends: it has them now, or failed to start
+	outW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		return nil, nil, err
+	}
+	return inW, outR, nil
 }
 
 // startFailed reports a process that could not be started, and drops its
