@@ -102,6 +102,9 @@ func (e *execMode) message(c *ipc.Conn, p []byte) {
 		return
 	}
 	if !proc.in.push(p) {
+		// The messages already read from the client still come: they are
+		// dropped with it, and the error is told once.
+		proc.in.discard()
 		e.s.report(c, "the --exec process does not read its stdin; closing the client")
 		c.Close()
 	}
