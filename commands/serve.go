@@ -74,8 +74,8 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"process's stderr is serve's stderr. When the client leaves, the process's stdin is closed; " +
 	"a process still running 3 seconds later is sent SIGTERM, then SIGKILL. When the process " +
 	"exits, what it wrote is sent, then the client is disconnected; an exit with a status other " +
-	"than 0 is reported as an error event. --max-procs, when given, bounds the clients too, since " +
-	"each has a process.\n\n" +
+	"than 0 is reported as an error event. Each client having a process, --max-procs (default 64) " +
+	"bounds the clients too: past it, a client is refused as past --max-clients.\n\n" +
 	"With --handler CMD, each message runs /bin/sh -c CMD once, with the message's exact bytes on " +
 	"its stdin. What it writes to stdout, byte for byte, is sent back to the client as one " +
 	"message; a handler that writes nothing sends no reply, so a handler can also just act on " +
@@ -169,7 +169,7 @@ func serveConfigOf(c *cli.Context) (serveConfig, error) {
 	if err := cfg.check(c); err != nil {
 		return cfg, err
 	}
-	if cfg.exec != "" && c.IsSet("max-procs") && (cfg.maxClients == 0 || cfg.maxClients > cfg.maxProcs) {
+	if cfg.exec != "" && (cfg.maxClients == 0 || cfg.maxClients > cfg.maxProcs) {
 		cfg.maxClients = cfg.maxProcs // each client has a process
 	}
 	return cfg, nil
