@@ -53,6 +53,7 @@ type Conn struct {
 	// What the loop read and has not handed out (Wait's goroutine only).
 	in splitter
 	at time.Time // when in was read
+	dl deadlines // what its service's timeouts are measured by
 
 	wmu sync.Mutex // one writer on the socket at a time
 
@@ -317,6 +318,7 @@ func (c *Conn) writeNow() error {
 	case err != nil:
 		return err
 	}
+	c.dl.active.Store(true)
 	i, skip := written(chunks, n)
 	recycle(chunks[:i])
 	chunks = chunks[i:]
@@ -475,6 +477,9 @@ func (c *Conn) writeAll(chunks [][]byte) error {
 		}
 		return true
 	})
+	if err == nil && werr == nil {
+		c.dl.active.Store(true)
+	}
 	if err != nil {
 		return err
 	}

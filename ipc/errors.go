@@ -29,6 +29,9 @@ var (
 	// ErrQueueFull means a peer does not read and its bounded send queue is
 	// full.
 	ErrQueueFull = errors.New("send queue full")
+	// ErrOverloaded means a service's bound on the memory its clients'
+	// partial frames hold (ServiceOptions.MaxBuffered) is reached.
+	ErrOverloaded = errors.New("service overloaded")
 	// ErrUnsafeRunDir means the run directory is a symlink or writable by
 	// others without being owned by the caller or root.
 	ErrUnsafeRunDir = errors.New("unsafe run directory")

@@ -400,6 +400,7 @@ func (l *Loop) readConn(c *Conn) {
 	default:
 		c.in.feed(buf[:n], l.opts.BorrowPayloads)
 	}
+	c.noteRead(n)
 	if c.in.has() {
 		c.heard.Store(true)
 		c.at = time.Now() // one clock reading for the frames of one read
@@ -418,6 +419,7 @@ func (l *Loop) end(c *Conn, err error) []Event {
 		err = *f // closed by the engine: say why
 	}
 	c.Close()
+	c.in.release()
 	l.forget(c)
 	now := time.Now()
 	evs := make([]Event, 0, 2)

@@ -22,6 +22,26 @@ type ServiceOptions struct {
 	// MaxClients bounds the clients connected at once (0: no bound). A
 	// client over it is closed at once and reported as an EventError.
 	MaxClients int
+	// FrameTimeout bounds how long a client may take to send a frame,
+	// from its first byte to its last (DefaultFrameTimeout when 0;
+	// negative: no bound). A client that began a frame and did not
+	// finish it in time is closed and reported as an EventError wrapping
+	// ErrTimeout, so that a client cannot hold a place and a frame's
+	// memory by sending slowly. Bytes the loop has not read yet (its
+	// caller is behind) are not held against the client.
+	FrameTimeout time.Duration
+	// IdleTimeout closes a client with which nothing was exchanged, no
+	// byte read from it or written to it, for that long, reported as an
+	// EventError wrapping ErrTimeout (0: never).
+	IdleTimeout time.Duration
+	// MaxBuffered bounds the bytes held for the clients' partial frames,
+	// all clients together; a frame counts its whole announced size from
+	// its length prefix on, until it is complete and handed out. When 0
+	// it is DefaultMaxBuffered, or 8 frames of the loop's MaxSize if that
+	// is more; negative: no bound. The client whose frame would pass it
+	// is closed and reported as an EventError wrapping ErrOverloaded; a
+	// frame alone always fits.
+	MaxBuffered int64
 }
 
 // Service is a listening socket RUNDIR/NAME, as LibIPC's ipc_service_init
@@ -34,6 +54,9 @@ type Service struct {
 	lock *os.File
 	opts ServiceOptions
 	loop *Loop
+
+	budget *budget
+	stop   chan struct{} // closed by Close
 
 	mu      sync.Mutex
 	clients int
@@ -64,7 +87,11 @@ func (l *Loop) Listen(name string, opts ServiceOptions) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.FrameTimeout == 0 {
+		opts.FrameTimeout = DefaultFrameTimeout
+	}
 	s.opts, s.loop = opts, l
+	s.budget = newBudget(opts.MaxBuffered, l.opts.MaxSize)
 	l.mu.Lock()
 	l.services = append(l.services, s)
 	l.mu.Unlock()
@@ -73,6 +100,13 @@ func (l *Loop) Listen(name string, opts ServiceOptions) (*Service, error) {
 		defer l.wg.Done()
 		s.accept()
 	}()
+	if opts.FrameTimeout > 0 || opts.IdleTimeout > 0 {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			s.sweep(opts.FrameTimeout, opts.IdleTimeout)
+		}()
+	}
 	return s, nil
 }
 
@@ -113,7 +147,7 @@ func bindService(name, path string) (*Service, error) {
 		lock.Close()
 		return nil, err
 	}
-	return &Service{name: name, path: path, ln: ln, file: file, lock: lock}, nil
+	return &Service{name: name, path: path, ln: ln, file: file, lock: lock, stop: make(chan struct{})}, nil
 }
 
 // lockService takes LibIPC's lock file for the socket at path. The lock is
@@ -207,7 +241,7 @@ func (s *Service) accept() {
 			return
 		}
 		c := NewConn(uc, l.opts.MaxSize)
-		c.service = s
+		c.service, c.in.budget = s, s.budget
 		if err := s.admit(c); err != nil {
 			go refuse(c, errors.Is(err, ErrPermission))
 			l.deliver(Event{Type: EventError, Conn: c, Service: s, Err: err})
@@ -286,6 +320,7 @@ func (s *Service) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	close(s.stop)
 	err := s.ln.Close()
 	if _, rmErr := removeIfSame(s.path, s.file); rmErr != nil && err == nil {
 		err = rmErr

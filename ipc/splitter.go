@@ -26,6 +26,13 @@ type splitter struct {
 	// err ends the connection once ready is handed out: a length over
 	// the limit, or what reading the socket returned.
 	err error
+	// budget, when set, is charged the capacity of part (charged bytes)
+	// while it is incomplete: a service bounds the memory its clients'
+	// partial frames hold, all together.
+	budget  *budget
+	charged int
+	// began is set when the last feed started a new partial frame.
+	began bool
 }
 
 // direct returns where the next read should go when a large frame is on
@@ -42,6 +49,7 @@ func (s *splitter) grew(n int) {
 	s.part = s.part[:len(s.part)+n]
 	if len(s.part) == cap(s.part) {
 		s.done, s.part = s.part, nil
+		s.release()
 	}
 }
 
@@ -80,7 +88,11 @@ func (s *splitter) feed(data []byte, borrow bool) {
 		if len(rest) >= HeaderSize {
 			size += int(binary.BigEndian.Uint32(rest)) // checked above
 		}
-		s.part = append(make([]byte, 0, size), rest...)
+		if buf, err := s.alloc(size); err != nil {
+			s.err = err
+		} else {
+			s.part, s.began = append(buf, rest...), true
+		}
 	}
 }
 
@@ -98,14 +110,40 @@ func (s *splitter) finish(data []byte) []byte {
 			s.err, s.part = tooLarge(n, s.max), nil
 			return nil
 		}
-		s.part = append(make([]byte, 0, HeaderSize+int(n)), s.part...)
+		buf, err := s.alloc(HeaderSize + int(n))
+		if err != nil {
+			s.err, s.part = err, nil
+			return nil
+		}
+		s.part = append(buf, s.part...)
 	}
 	k := min(cap(s.part)-len(s.part), len(data))
 	s.part = append(s.part, data[:k]...)
 	if len(s.part) == cap(s.part) {
 		s.done, s.part = s.part, nil
+		s.release()
 	}
 	return data[k:]
+}
+
+// alloc returns an empty buffer for a partial frame of size bytes, header
+// included, in place of the one part has, charged to the budget.
+func (s *splitter) alloc(size int) ([]byte, error) {
+	s.release()
+	if err := s.budget.charge(size); err != nil {
+		return nil, err
+	}
+	s.charged = size
+	return make([]byte, 0, size), nil
+}
+
+// release gives back what the partial frame was charged: it is complete,
+// or dropped.
+func (s *splitter) release() {
+	if s.charged > 0 {
+		s.budget.refund(s.charged)
+		s.charged = 0
+	}
 }
 
 // next returns the next complete payload, if any. Its capacity ends
