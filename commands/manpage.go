@@ -71,6 +71,7 @@ func ManPage(app *cli.App) string {
 	for _, s := range ExitStatuses {
 		fmt.Fprintf(&b, ".TP\n.B %d\n%s\n", s.Status, roffEscape(s.Meaning))
 	}
+	writeManLimits(&b)
 	writeManExamples(&b, m)
 	b.WriteString(".SH FILES\n")
 	b.WriteString(".TP\n.I /tmp/.libipc\\-run/NAME\nThe socket of service NAME in LibIPC's default run directory.\n")

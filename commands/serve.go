@@ -9,7 +9,11 @@ import (
 
 // Defaults of the serve command.
 const (
-	defaultMaxProcs       = 64
+	defaultMaxProcs = 64
+	// defaultMaxClients is above the 10,000 idle clients a service is
+	// meant to hold, and bounds what they cost (about 2 KiB each, plus
+	// the kernel's socket buffers) and the fds they take.
+	defaultMaxClients     = 16384
 	defaultHandlerTimeout = 30 * time.Second
 	// shutdownWait bounds how long an interrupted service waits for what
 	// it already accepted to send, and for its processes to end.
@@ -30,8 +34,11 @@ func serveCommand() *cli.Command {
 			&cli.DurationFlag{Name: "timer", Usage: "print a timer event every `DUR`"},
 			&cli.StringSliceFlag{Name: "allow-uid", Usage: "accept only clients of user `U` (name or number; repeatable)"},
 			&cli.StringSliceFlag{Name: "allow-gid", Usage: "accept only clients of group `G` (name or number; repeatable)"},
-			&cli.IntFlag{Name: "max-clients", Usage: "refuse clients past `N` connected at once"},
+			&cli.IntFlag{Name: "max-clients", Usage: "refuse clients past `N` connected at once (0: no bound)", Value: defaultMaxClients},
 			flagMaxSize,
+			&cli.StringFlag{Name: "max-buffered", Usage: "hold at most `BYTES` of the clients' unfinished messages, all together (default: 64MiB, or 8 of --max-size if more)"},
+			&cli.DurationFlag{Name: "frame-timeout", Usage: "close a client that takes over `DUR` to send one message (0: never)", Value: ipc.DefaultFrameTimeout},
+			&cli.DurationFlag{Name: "idle-timeout", Usage: "close a client after `DUR` with nothing sent or received (0: never)"},
 			&cli.StringFlag{Name: "exec", Usage: "run `CMD` (with /bin/sh -c) for each client, its stdin and stdout bound to the client"},
 			&cli.StringFlag{Name: "handler", Usage: "run `CMD` (with /bin/sh -c) for each message, its stdout the reply"},
 			&cli.IntFlag{Name: "max-procs", Usage: "run at most `N` handlers (or --exec processes) at once", Value: defaultMaxProcs},
@@ -97,9 +104,23 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"(the size of the message in bytes).\n\n" +
 	"--allow-uid and --allow-gid accept only those users and groups (a client passes when its uid " +
 	"is listed, or one of its groups): others are refused as they connect and reported as an error " +
-	"event; the refused client fails with exit 77. --max-clients refuses clients past N at once, " +
-	"and --max-size (default 1MiB; suffixes K, KiB, M, MiB) the frames over it: such a client gets " +
-	"an error event and is disconnected, and the others keep working.\n\n" +
+	"event; the refused client fails with exit 77.\n\n" +
+	"Limits keep one client from taking the service down or its memory without bound; past each, " +
+	"that client gets an error event and is disconnected, and the others keep working. " +
+	"--max-clients (default 16384; 0: no bound) refuses clients past N connected at once. " +
+	"--max-size (default 1MiB; suffixes K, KiB, M, MiB) refuses a message over it as its length " +
+	"prefix arrives, before anything is allocated. --max-buffered (default 64MiB, or 8 messages of " +
+	"--max-size if that is more) bounds the memory held for messages that have begun to arrive and " +
+	"are not complete, all clients together, each counted at its announced size: the client whose " +
+	"message would pass it is closed (a message alone always fits). --frame-timeout (default 10s; " +
+	"0: never) closes a client that began a message and did not finish it in time, so a client " +
+	"sending byte by byte cannot hold a place and memory; bytes serve has not read yet, because it " +
+	"is behind, do not count against the client. --idle-timeout (default 0: never) closes a client " +
+	"after that long with nothing received from it or written to it; it is off by default because " +
+	"a subscriber or an interactive session may rightly stay silent for hours, and --max-clients " +
+	"bounds what silent clients cost. Each client's queue of messages to be written is bounded " +
+	"(4MiB): a client that does not read them is disconnected. All limits are in " +
+	"docs/limits.md.\n\n" +
 	"On SIGINT or SIGTERM, serve stops accepting clients, sends --exec processes SIGTERM (running " +
 	"handlers get 2 seconds to finish first), waits up to 2 seconds for what it already accepted " +
 	"to send to be written, closes the clients (printing their disconnections), removes its socket and exits 0. A second serve of a NAME that is live fails with \"already running\" " +
@@ -112,6 +133,9 @@ type serveConfig struct {
 	timer          time.Duration
 	allow          *ipc.Allow
 	maxClients     int
+	maxBuffered    int
+	frameTimeout   time.Duration
+	idleTimeout    time.Duration
 	maxSize        int
 	exec           string
 	handler        string
@@ -150,6 +174,8 @@ func serveConfigOf(c *cli.Context) (serveConfig, error) {
 		g:              g,
 		timer:          c.Duration("timer"),
 		maxClients:     c.Int("max-clients"),
+		frameTimeout:   c.Duration("frame-timeout"),
+		idleTimeout:    c.Duration("idle-timeout"),
 		exec:           c.String("exec"),
 		handler:        c.String("handler"),
 		maxProcs:       c.Int("max-procs"),
@@ -162,6 +188,11 @@ func serveConfigOf(c *cli.Context) (serveConfig, error) {
 	}
 	if cfg.maxSize, err = sizeFlag(c, "max-size"); err != nil {
 		return cfg, err
+	}
+	if c.IsSet("max-buffered") {
+		if cfg.maxBuffered, err = sizeFlag(c, "max-buffered"); err != nil {
+			return cfg, err
+		}
 	}
 	if cfg.allow, err = allowList(c.StringSlice("allow-uid"), c.StringSlice("allow-gid")); err != nil {
 		return cfg, err
@@ -181,7 +212,9 @@ func (cfg *serveConfig) check(c *cli.Context) error {
 	case cfg.timer < 0:
 		return UsageErrorf("--timer must be positive")
 	case cfg.maxClients < 0:
-		return UsageErrorf("--max-clients must be positive")
+		return UsageErrorf("--max-clients must be positive (0: no bound)")
+	case cfg.frameTimeout < 0, cfg.idleTimeout < 0:
+		return UsageErrorf("--frame-timeout and --idle-timeout must be positive (0: never)")
 	case cfg.maxProcs < 1:
 		return UsageErrorf("--max-procs must be at least 1")
 	case cfg.handlerTimeout < 0:
@@ -222,4 +255,20 @@ func allowList(users, groups []string) (*ipc.Allow, error) {
 		a.GIDs = append(a.GIDs, gid)
 	}
 	return a, nil
+}
+
+// serviceOptions returns the engine's options for the service: the
+// command line's 0 for "never" is the engine's negative.
+func (cfg *serveConfig) serviceOptions() ipc.ServiceOptions {
+	opts := ipc.ServiceOptions{
+		Allow:        cfg.allow,
+		MaxClients:   cfg.maxClients,
+		MaxBuffered:  int64(cfg.maxBuffered),
+		FrameTimeout: cfg.frameTimeout,
+		IdleTimeout:  cfg.idleTimeout,
+	}
+	if opts.FrameTimeout == 0 {
+		opts.FrameTimeout = -1
+	}
+	return opts
 }

@@ -87,7 +87,7 @@ func newServer(cfg serveConfig, stdin io.Reader) (*server, error) {
 		frameMax = bus.FrameMax(cfg.maxSize)
 	}
 	s.loop = ipc.NewLoop(ipc.Options{RunDir: cfg.g.RunDir, MaxSize: frameMax, BorrowPayloads: stream, NoSentEvents: cfg.bus})
-	svc, err := s.loop.Listen(cfg.name, ipc.ServiceOptions{Allow: cfg.allow, MaxClients: cfg.maxClients})
+	svc, err := s.loop.Listen(cfg.name, cfg.serviceOptions())
 	if err != nil {
 		s.loop.Close()
 		return nil, err

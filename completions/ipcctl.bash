@@ -49,7 +49,7 @@ _ipcctl() {
                 ((i += 2))
             else
                 case $w in
-                    --rundir|--trust-owner|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--exec|--handler|--max-procs|--handler-timeout|-n|--count|--timeout|--wait-service|--linger|--framing|--max-conns|--cert|--key|--ca|--origin|--decode) skip=1 ;;
+                    --rundir|--trust-owner|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--max-buffered|--frame-timeout|--idle-timeout|--exec|--handler|--max-procs|--handler-timeout|-n|--count|--timeout|--wait-service|--linger|--framing|--max-conns|--cert|--key|--ca|--origin|--decode) skip=1 ;;
                 esac
             fi
             continue
@@ -71,6 +71,9 @@ _ipcctl() {
         --allow-gid) return ;;
         --max-clients) return ;;
         --max-size) return ;;
+        --max-buffered) return ;;
+        --frame-timeout) return ;;
+        --idle-timeout) return ;;
         --exec) return ;;
         --handler) return ;;
         --max-procs) return ;;
@@ -91,7 +94,7 @@ _ipcctl() {
     if [[ -z $ended && $cur == -* ]]; then
         case $cmd in
             '') w='--rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            serve) w='--timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout --raw --bus --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            serve) w='--timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout --raw --bus --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             send) w='-w --wait -n --count --timeout --raw --wait-service --max-size --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             listen) w='-n --count --timeout --raw --wait-service --max-size --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             connect) w='--linger --wait-service --max-size --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;

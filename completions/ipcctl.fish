@@ -18,7 +18,7 @@ function __ipcctl_args
             switch $t
                 case --
                     set ended 1
-                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --exec --handler --max-procs --handler-timeout -n --count --timeout --wait-service --linger --framing --max-conns --cert --key --ca --origin --decode
+                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout -n --count --timeout --wait-service --linger --framing --max-conns --cert --key --ca --origin --decode
                     set skip 1
             end
             continue
@@ -94,8 +94,11 @@ complete -c ipcctl -n '__ipcctl_at help 0' -a 'serve send listen connect switch 
 complete -c ipcctl -n '__ipcctl_cmd serve' -l timer -x -d 'print a timer event every DUR'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l allow-uid -x -d 'accept only clients of user U (name or number; repeatable)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l allow-gid -x -d 'accept only clients of group G (name or number; repeatable)'
-complete -c ipcctl -n '__ipcctl_cmd serve' -l max-clients -x -d 'refuse clients past N connected at once'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l max-clients -x -d 'refuse clients past N connected at once (0: no bound)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l max-buffered -x -d 'hold at most BYTES of the clients\' unfinished messages, all together (default: 64MiB, or 8 of --max-size if more)'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l frame-timeout -x -d 'close a client that takes over DUR to send one message (0: never)'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l idle-timeout -x -d 'close a client after DUR with nothing sent or received (0: never)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l exec -x -d 'run CMD (with /bin/sh -c) for each client, its stdin and stdout bound to the client'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l handler -x -d 'run CMD (with /bin/sh -c) for each message, its stdout the reply'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l max-procs -x -d 'run at most N handlers (or --exec processes) at once'
