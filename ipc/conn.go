@@ -135,6 +135,20 @@ func (c *Conn) ReadMessage() ([]byte, error) {
 	return p, nil
 }
 
+// ReadBuffered returns the next message when it was already read from the
+// socket, without waiting; ok is false when the next ReadMessage would
+// have to read. The payload is lent: it is valid until the next read of
+// c. A reader of a fast stream calls it until it fails, then
+// ReadMessage or ReadContext once, so that most messages cost no
+// allocation and no system call.
+func (c *Conn) ReadBuffered() (p []byte, ok bool) {
+	p, ok = c.fr.ReadBuffered()
+	if ok && !c.heard.Load() {
+		c.heard.Store(true)
+	}
+	return p, ok
+}
+
 // readError turns a socket error into one of the package's sentinels.
 func (c *Conn) readError(err error) error {
 	switch {

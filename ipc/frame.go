@@ -86,6 +86,26 @@ func (fr *FrameReader) ReadFrame() ([]byte, error) {
 	return p, nil
 }
 
+// ReadBuffered returns the next payload when its whole frame is already
+// in the buffer, without reading; ok is false when it is not (or when its
+// length is over the limit: ReadFrame reports that). The payload is lent,
+// not copied: it is valid until the next call of a read method, so a
+// caller that prints or counts messages allocates nothing for them.
+func (fr *FrameReader) ReadBuffered() (p []byte, ok bool) {
+	avail := fr.end - fr.off
+	if avail < HeaderSize {
+		return nil, false
+	}
+	n := binary.BigEndian.Uint32(fr.buf[fr.off:])
+	if uint64(n) > uint64(fr.max) || uint64(n) > uint64(avail-HeaderSize) {
+		return nil, false
+	}
+	start := fr.off + HeaderSize
+	end := start + int(n)
+	fr.off = end
+	return fr.buf[start:end:end], true
+}
+
 // unexpected turns an end of stream inside a frame into io.ErrUnexpectedEOF.
 func unexpected(err error) error {
 	if err == io.EOF {

@@ -114,6 +114,64 @@ func TestFrameReaderManyFramesInOneWrite(t *testing.T) {
 	sameFrames(t, got, want)
 }
 
+// readLent reads frames as a fast reader does, ReadBuffered until it
+// fails and then ReadFrame once, copying each lent payload before the
+// next read, and returns them with the error that ended the stream.
+func readLent(fr *FrameReader) ([][]byte, error) {
+	var got [][]byte
+	for {
+		if p, ok := fr.ReadBuffered(); ok {
+			got = append(got, bytes.Clone(p))
+			continue
+		}
+		p, err := fr.ReadFrame()
+		if err != nil {
+			return got, err
+		}
+		got = append(got, p)
+	}
+}
+
+func TestFrameReaderReadBuffered(t *testing.T) {
+	a, b := socketPair(t)
+	want := payloads()
+	for i := range 3000 {
+		want = append(want, binary.BigEndian.AppendUint32(nil, uint32(i)))
+	}
+	go func() {
+		data := encode(want)
+		for len(data) > 0 { // writes that split frames
+			n := min(len(data), 7777)
+			a.Write(data[:n])
+			data = data[n:]
+		}
+		a.Close()
+	}()
+	fr := NewFrameReader(b, 0)
+	if p, ok := fr.ReadBuffered(); ok {
+		t.Fatalf("nothing read yet, but ReadBuffered lent %q", p)
+	}
+	got, err := readLent(fr)
+	if err != io.EOF {
+		t.Fatalf("end of stream: got %v, want io.EOF", err)
+	}
+	sameFrames(t, got, want)
+}
+
+func TestFrameReaderReadBufferedLeavesOverLimitToReadFrame(t *testing.T) {
+	data := append(AppendFrame(nil, []byte("ok")), AppendFrame(nil, []byte("too long"))...)
+	fr := NewFrameReader(bytes.NewReader(data), 4)
+	if p, err := fr.ReadFrame(); err != nil || string(p) != "ok" {
+		t.Fatalf("first frame: %q, %v", p, err)
+	}
+	if p, ok := fr.ReadBuffered(); ok {
+		t.Fatalf("a frame over the limit was lent: %q", p)
+	}
+	if _, err := fr.ReadFrame(); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("got %v, want ErrTooLarge", err)
+	}
+}
+
 func TestFrameReaderPayloadIsCallers(t *testing.T) {
 	want := [][]byte{[]byte("first"), []byte("second"), bytes.Repeat([]byte("x"), readChunk), []byte("last")}
 	fr := NewFrameReader(iotest.HalfReader(bytes.NewReader(encode(want))), 0)
@@ -266,8 +324,10 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 }
 
 // FuzzFrameReader feeds any bytes, split any way, to a FrameReader with a
-// small limit. It must not panic nor return a payload over the limit, and
-// the frames it returns, encoded again, must be a prefix of its input.
+// small limit, read with ReadBuffered first and ReadFrame when nothing
+// whole is buffered. It must not panic nor return a payload over the
+// limit, and the frames it returns, encoded again, must be a prefix of its
+// input.
 func FuzzFrameReader(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 0}, []byte{1})
 	f.Add(append(AppendFrame(nil, []byte("a")), AppendFrame(nil, []byte("bc"))...), []byte{3, 1, 7})
@@ -278,7 +338,11 @@ func FuzzFrameReader(f *testing.F) {
 		fr := NewFrameReader(&chunkReader{data: data, sizes: sizes}, limit)
 		var again []byte
 		for {
-			p, err := fr.ReadFrame()
+			p, ok := fr.ReadBuffered()
+			var err error
+			if !ok {
+				p, err = fr.ReadFrame()
+			}
 			if err != nil {
 				switch {
 				case err == io.EOF:
