@@ -83,25 +83,25 @@ func timeoutContext(ctx context.Context, d time.Duration) (context.Context, cont
 
 // receive prints messages from conn until count are printed (0: no
 // bound), the service closes (io.EOF), or ctx ends (ErrTimeout on a passed
-// deadline). It flushes out whenever no more input is buffered, so a pipe
-// reader sees each message at once while a fast stream is still batched.
+// deadline). The messages already read are printed straight from the
+// connection's buffer; when none is left, it flushes out and waits for
+// more, so a pipe reader sees each message at once while a fast stream
+// costs one read, one write and no allocation per buffer of messages.
 func receive(ctx context.Context, conn *ipc.Conn, out *format.PayloadWriter, count int) error {
-	n := 0
-	for count <= 0 || n < count {
-		if conn.Buffered() == 0 {
+	for n := 0; count <= 0 || n < count; n++ {
+		p, ok := conn.ReadBuffered()
+		if !ok {
 			if err := out.Flush(); err != nil {
 				return err
 			}
-		}
-		p, err := conn.ReadContext(ctx)
-		if err != nil {
-			out.Flush()
-			return err
+			var err error
+			if p, err = conn.ReadContext(ctx); err != nil {
+				return err
+			}
 		}
 		if err := out.WriteMessage(p); err != nil {
 			return err
 		}
-		n++
 	}
 	return out.Flush()
 }
