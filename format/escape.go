@@ -38,7 +38,7 @@ func Escape(dst, payload []byte) []byte {
 // strings (client ids, field values) are escaped without a conversion.
 func appendEscaped[T string | []byte](dst []byte, s T) []byte {
 	for i := 0; i < len(s); {
-		j := i
+		j := i + plainWords(s[i:])
 		for j < len(s) && plain[s[j]] {
 			j++
 		}
@@ -50,6 +50,34 @@ func appendEscaped[T string | []byte](dst []byte, s T) []byte {
 		i = j + n
 	}
 	return dst
+}
+
+// Eight bytes at a time (see plainWords).
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainWords returns the length of the longest prefix of s made of whole
+// 8-byte words of plain bytes, testing a word at once: it holds no byte
+// below 0x20, none above 0x7e and no backslash. (For "a byte below n" the
+// test (w - n*ones) &^ w & highs has no false positive in a word that has
+// none, which is all it is asked here; likewise the others.)
+func plainWords[T string | []byte](s T) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		b := s[i : i+8]
+		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		control := (w - 0x20*ones) &^ w
+		high := (w + (0x7f-0x7e)*ones) | w // a byte over 0x7e sets its top bit
+		bs := w ^ '\\'*ones
+		backslash := (bs - ones) &^ bs
+		if (control|high|backslash)&highs != 0 {
+			break
+		}
+	}
+	return i
 }
 
 // escapeOne appends the escaped form of the byte or UTF-8 sequence that

@@ -153,3 +153,23 @@ func BenchmarkEscape64(b *testing.B) {
 		buf = Escape(buf[:0], msg)
 	}
 }
+
+// TestPlainWords puts every byte value at every place of 24 plain bytes:
+// plainWords must never pass a byte that is not plain, and must pass
+// every whole word before it.
+func TestPlainWords(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for at := 0; at < 24; at++ {
+			s := bytes.Repeat([]byte{'a'}, 24)
+			s[at] = byte(c)
+			got := plainWords(s)
+			want := 24
+			if !plain[c] {
+				want = at &^ 7
+			}
+			if got != want || plainWords(string(s)) != got {
+				t.Fatalf("byte %#x at %d: plainWords = %d, want %d", c, at, got, want)
+			}
+		}
+	}
+}
