@@ -594,8 +594,10 @@ func (c *Conn) Request(ctx context.Context, p []byte) ([]byte, error) {
 // ReadContext reads the next message, giving up when ctx ends (with an
 // error wrapping ErrTimeout for a passed deadline).
 func (c *Conn) ReadContext(ctx context.Context) ([]byte, error) {
-	if ctx.Done() == nil {
-		return c.ReadMessage() // nothing can end the wait
+	if ctx.Done() == nil || c.frameBuffered() {
+		// Nothing can end the wait, or there is none: a reader of a
+		// stream of messages is spared a deadline and a callback each.
+		return c.ReadMessage()
 	}
 	if d, ok := ctx.Deadline(); ok {
 		c.nc.SetReadDeadline(d)

@@ -119,8 +119,11 @@ func decode(p []byte, limit int) (Header, []byte, error) {
 	if len(head) == 0 || head[0] != '{' {
 		return h, nil, fmt.Errorf("%w: envelope header is not a JSON object", ipc.ErrBadData)
 	}
-	if err := json.Unmarshal(head, &h); err != nil {
-		return Header{}, nil, fmt.Errorf("%w: envelope header: %v", ipc.ErrBadData, err)
+	if !quickHeader(head, &h) {
+		h = Header{}
+		if err := json.Unmarshal(head, &h); err != nil {
+			return Header{}, nil, fmt.Errorf("%w: envelope header: %v", ipc.ErrBadData, err)
+		}
 	}
 	if h.Op == "" {
 		return Header{}, nil, fmt.Errorf("%w: envelope header without an op", ipc.ErrBadData)

@@ -2,7 +2,9 @@ package bus
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -125,6 +127,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("{\"op\":\"msg\",\"group\":\"g\"}\nhello"))
 	f.Add([]byte("{\"op\":\"sub\"}\n"))
 	f.Fuzz(func(t *testing.T, p []byte) {
+		quickAgrees(t, p)
 		h, body, err := Decode(p)
 		if err != nil {
 			if !errors.Is(err, ipc.ErrBadData) {
@@ -144,4 +147,44 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-encoded %q decodes as %+v %q %v", again, h2, body2, err)
 		}
 	})
+}
+
+// quickAgrees checks that a header the fast path reads is one
+// encoding/json reads the same way.
+func quickAgrees(t *testing.T, p []byte) {
+	head, _, _ := bytes.Cut(p, []byte("\n"))
+	var quick, slow Header
+	if !quickHeader(head, &quick) {
+		return
+	}
+	if err := json.Unmarshal(head, &slow); err != nil {
+		t.Fatalf("fast path read %q, encoding/json refuses it: %v", head, err)
+	}
+	if !reflect.DeepEqual(quick, slow) {
+		t.Fatalf("%q: fast path read %+v, encoding/json %+v", head, quick, slow)
+	}
+}
+
+func TestQuickHeader(t *testing.T) {
+	for _, head := range []string{
+		`{"op":"msg","group":"g","from":"c1","call":12,"each":true,"undeliverable":false,"version":1,"pid":77}`,
+		`{"op":"dropped","count":18446744073709551}`,
+		`{}`,
+	} {
+		var h Header
+		if !quickHeader([]byte(head), &h) {
+			t.Errorf("fast path refused %s", head)
+		}
+		quickAgrees(t, []byte(head))
+	}
+	for _, head := range []string{
+		`{"op":"m\u0073g"}`, `{"op":"msg" }`, `{"Op":"msg"}`, `{"op":"msg",}`, `{"call":01}`,
+		`{"call":-1}`, `{"status":1}`, `{"groups":["a"]}`, `{"op":null}`, `{"op":"é"}`, `{"op""msg"}`,
+		`{"each":tru}`, `{"op":"msg"}}`, `{,}`,
+	} {
+		var h Header
+		if quickHeader([]byte(head), &h) {
+			t.Errorf("fast path took %s as %+v", head, h)
+		}
+	}
 }

@@ -1,0 +1,149 @@
+package bus
+
+// A fast path for the headers the bus and its clients send most: one
+// compact JSON object whose values are plain ASCII strings, unsigned
+// integers and booleans under the exact names of Header's fields. Anything
+// else (escapes, whitespace, arrays, null, other names) is left to
+// encoding/json: quickHeader then reports false. FuzzDecode checks that
+// whatever it accepts, encoding/json reads the same way.
+
+// quickHeader parses head into h, and reports whether it could.
+func quickHeader(head []byte, h *Header) bool {
+	if len(head) < 2 || head[0] != '{' || head[len(head)-1] != '}' {
+		return false
+	}
+	p := head[1 : len(head)-1]
+	for len(p) > 0 {
+		key, rest, ok := quickString(p)
+		if !ok || len(rest) == 0 || rest[0] != ':' {
+			return false
+		}
+		if p, ok = quickField(h, key, rest[1:]); !ok {
+			return false
+		}
+		if len(p) > 0 {
+			if p[0] != ',' || len(p) == 1 {
+				return false
+			}
+			p = p[1:]
+		}
+	}
+	return true
+}
+
+// quickField parses the value of field key at the start of p into h and
+// returns what follows it.
+func quickField(h *Header, key string, p []byte) ([]byte, bool) {
+	if s := h.stringField(key); s != nil {
+		v, rest, ok := quickString(p)
+		*s = v
+		return rest, ok
+	}
+	if n := h.uintField(key); n != nil {
+		v, rest, ok := quickUint(p)
+		*n = v
+		return rest, ok
+	}
+	if i := h.intField(key); i != nil {
+		v, rest, ok := quickUint(p)
+		*i = int(v)
+		return rest, ok && v <= 1<<31
+	}
+	if b := h.boolField(key); b != nil {
+		switch {
+		case len(p) >= 4 && string(p[:4]) == "true":
+			*b = true
+			return p[4:], true
+		case len(p) >= 5 && string(p[:5]) == "false":
+			*b = false
+			return p[5:], true
+		}
+	}
+	return nil, false
+}
+
+func (h *Header) stringField(key string) *string {
+	switch key {
+	case "op":
+		return &h.Op
+	case "group":
+		return &h.Group
+	case "to":
+		return &h.To
+	case "from":
+		return &h.From
+	case "addr":
+		return &h.Addr
+	case "bus":
+		return &h.Bus
+	case "error":
+		return &h.Error
+	case "reason":
+		return &h.Reason
+	case "event":
+		return &h.Event
+	}
+	return nil
+}
+
+func (h *Header) uintField(key string) *uint64 {
+	switch key {
+	case "ref":
+		return &h.Ref
+	case "call":
+		return &h.Call
+	case "count":
+		return &h.Count
+	}
+	return nil
+}
+
+func (h *Header) intField(key string) *int {
+	switch key {
+	case "version":
+		return &h.Version
+	case "pid":
+		return &h.PID
+	}
+	return nil
+}
+
+func (h *Header) boolField(key string) *bool {
+	switch key {
+	case "each":
+		return &h.Each
+	case "undeliverable":
+		return &h.Undeliverable
+	}
+	return nil
+}
+
+// quickString reads a JSON string of printable ASCII without escapes.
+func quickString(p []byte) (string, []byte, bool) {
+	if len(p) == 0 || p[0] != '"' {
+		return "", nil, false
+	}
+	for i := 1; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '"':
+			return string(p[1:i]), p[i+1:], true
+		case c < 0x20 || c > 0x7e || c == '\\':
+			return "", nil, false
+		}
+	}
+	return "", nil, false
+}
+
+// quickUint reads an unsigned JSON integer of at most 19 digits, without
+// leading zeros.
+func quickUint(p []byte) (uint64, []byte, bool) {
+	var n uint64
+	i := 0
+	for ; i < len(p) && p[i] >= '0' && p[i] <= '9'; i++ {
+		n = n*10 + uint64(p[i]-'0')
+	}
+	if i == 0 || i > 19 || i > 1 && p[0] == '0' {
+		return 0, nil, false
+	}
+	return n, p[i:], true
+}
