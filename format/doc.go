@@ -23,7 +23,9 @@
 // nanoseconds). PAYLOAD is there only when the event has one (Data is not
 // nil), escaped; an empty payload is an empty column. The peer's
 // credentials follow on connection events, then the record's fields in
-// order, each value escaped like a payload. So a line splits on tabs, and
+// order, each value escaped like a payload (a list of strings, such as a
+// bus client's groups, as its elements separated by spaces). So a line
+// splits on tabs, and
 // a payload is never taken for a field: whether an event has a payload
 // depends only on its name.
 //
@@ -32,8 +34,8 @@
 // TimeLayout; the payload as "data" (a string) when it is valid UTF-8, else
 // as "data_b64" (standard base64); "pid", "uid" and "gid" on connection
 // events; then each field under its own key: integers, floats and bools as
-// JSON literals, durations as strings like "1.5s", times as TimeLayout
-// strings, errors and anything else as strings.
+// JSON literals, lists of strings as arrays, durations as strings like
+// "1.5s", times as TimeLayout strings, errors and anything else as strings.
 //
 // Payloads (PayloadWriter), for send --wait, listen and connect: Text
 // prints each message escaped on its own line, so "hello" prints

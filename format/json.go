@@ -78,8 +78,9 @@ func appendJSONFields(b []byte, fields []Field) []byte {
 	return b
 }
 
-// appendJSONValue appends v: numbers and bools as JSON literals, anything
-// else (durations, times, errors) as a string.
+// appendJSONValue appends v: numbers and bools as JSON literals, a
+// []string as an array of strings, anything else (durations, times,
+// errors) as a string.
 func appendJSONValue(b []byte, v any) []byte {
 	if out, ok := appendLiteral(b, v); ok {
 		return out
@@ -91,6 +92,15 @@ func appendJSONValue(b []byte, v any) []byte {
 		return appendJSONString(b, v)
 	case float64:
 		return appendJSONFloat(b, v)
+	case []string:
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, e)
+		}
+		return append(b, ']')
 	case time.Duration:
 		return appendJSONString(b, v.String())
 	case time.Time:

@@ -34,6 +34,8 @@ func TestText(t *testing.T) {
 			nil, "error\t1\terror=bad\\nthing\tstatus=2\ttook=1.5s\tok=false\tsize=64\tratio=0.5\tn=-1\n"},
 		{"time", Record{Event: "timer", Time: when},
 			[]Option{WithTime(true)}, "timer\t-\t2024-05-06T07:08:09.123456789Z\n"},
+		{"list", Record{Event: "member", Client: "c1", Fields: []Field{{"groups", []string{"a", "b\tc"}}, {"none", []string{}}}},
+			nil, "member\tc1\tgroups=a b\\tc\tnone=\n"},
 		{"binary", Record{Event: "message", Client: "a\tb", Data: []byte{0, 0xff, '\\'}},
 			nil, "message\ta\\tb\t\\x00\\xff\\\\\n"},
 	}
@@ -104,6 +106,10 @@ func TestJSON(t *testing.T) {
 				"error": "boom", "status": 2.0, "took": "1.5s", "ok": true, "size": float64(1 << 40),
 				"ratio": 2.5e-9, "bad\ufffd": "x\ufffdy", "nan": "NaN", "none": nil,
 				"at": "2024-05-06T07:08:09.123456789Z"}},
+		{"list", Record{Event: "member", Client: "c1", Time: when, Fields: []Field{
+			{"groups", []string{"a", "\"b\""}}, {"none", []string{}}}},
+			map[string]any{"event": "member", "client": "c1", "time": "2024-05-06T07:08:09.123456789Z",
+				"groups": []any{"a", "\"b\""}, "none": []any{}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,6 +78,14 @@ func appendTextValue(b []byte, v any) []byte {
 		return appendEscaped(b, v)
 	case float64:
 		return strconv.AppendFloat(b, v, 'g', -1, 64)
+	case []string:
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = appendEscaped(b, e)
+		}
+		return b
 	case time.Duration:
 		return append(b, v.String()...)
 	case time.Time:
