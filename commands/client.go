@@ -44,6 +44,11 @@ func dialService(ctx context.Context, c *cli.Context, g Globals) (*ipc.Conn, err
 	if err != nil {
 		return nil, err
 	}
+	return dialFrames(ctx, c, g, max)
+}
+
+// dialFrames is dialService accepting frames of up to max bytes.
+func dialFrames(ctx context.Context, c *cli.Context, g Globals, max int) (*ipc.Conn, error) {
 	return bridge.Dial(ctx, c.Args().First(), ipc.DialOptions{
 		RunDir:      g.RunDir,
 		MaxSize:     max,

@@ -25,12 +25,12 @@ func connectCommand() *cli.Command {
 			"line (or one JSON object with --format json). On a terminal, connect shows a prompt " +
 			"on stderr and colours incoming messages (--color, NO_COLOR); otherwise it prints plain " +
 			"lines only. It ends when the service closes the connection, or when stdin ends and " +
-			"--linger (default 1s) has passed with no message arriving.",
-		Flags: []cli.Flag{
+			"--linger (default 1s) has passed with no message arriving." + connectBusDescription,
+		Flags: append([]cli.Flag{
 			&cli.DurationFlag{Name: "linger", Usage: "after stdin ends, wait `DUR` for replies", Value: time.Second},
 			flagWaitService,
 			flagMaxSize,
-		},
+		}, connectBusFlags()...),
 		Action: runConnect,
 	}
 }
@@ -40,6 +40,9 @@ func runConnect(c *cli.Context) error {
 	g, err := globalsOf(c)
 	if err != nil {
 		return err
+	}
+	if busConnectRequested(c) {
+		return runBusConnect(c, g)
 	}
 	if err := checkArgs(c, 1, 1); err != nil {
 		return err

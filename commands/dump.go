@@ -50,13 +50,13 @@ func dumpCommand() *cli.Command {
 		Name:        "dump",
 		Usage:       "list services, tap one to print its traffic, or decode captured frames",
 		ArgsUsage:   "[NAME]",
-		Description: dumpDescription,
-		Flags: []cli.Flag{
+		Description: dumpDescription + dumpBusDescription,
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "decode", Usage: "split the byte stream in `FILE` (- for stdin) into frames", TakesFile: true},
 			&cli.BoolFlag{Name: "hex", Usage: "print payloads as hex digits (text)", DisableDefaultText: true},
 			flagCount,
 			flagMaxSize,
-		},
+		}, dumpBusFlags()...),
 		Action: runDump,
 	}
 }
@@ -78,6 +78,9 @@ func runDump(c *cli.Context) error {
 	}
 	d := dumper{hex: c.Bool("hex") && !g.JSON, count: c.Int("count")}
 	switch {
+	case c.Bool("members") || c.IsSet("group"):
+		d.enc = format.NewEncoder(g.Stdout, g.Mode())
+		return d.members(c, g)
 	case c.IsSet("decode") && c.NArg() > 0:
 		return UsageErrorf("--decode reads a file; give no NAME with it")
 	case c.IsSet("decode"):

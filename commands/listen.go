@@ -19,14 +19,14 @@ func listenCommand() *cli.Command {
 			"--format json prints one object per message. It ends with exit 0 when the service " +
 			"closes the connection or after --count messages, and with exit 124 when --timeout " +
 			"passes first. Output is flushed whenever no more input is waiting, so a pipe reader " +
-			"sees each message at once.",
-		Flags: []cli.Flag{
+			"sees each message at once." + listenBusDescription,
+		Flags: append([]cli.Flag{
 			flagCount,
 			flagTimeout,
 			&cli.BoolFlag{Name: "raw", Usage: "print the exact bytes of each message, with nothing added"},
 			flagWaitService,
 			flagMaxSize,
-		},
+		}, listenBusFlags()...),
 		Action: runListen,
 	}
 }
@@ -36,6 +36,9 @@ func runListen(c *cli.Context) error {
 	g, err := globalsOf(c)
 	if err != nil {
 		return err
+	}
+	if busListenRequested(c) {
+		return runBusListen(c, g)
 	}
 	if err := checkArgs(c, 1, 1); err != nil {
 		return err

@@ -29,15 +29,15 @@ func sendCommand() *cli.Command {
 			"--format json prints one object per reply. A service that closes the connection " +
 			"before answering makes send fail at once (exit 69 when nothing at all was answered).\n\n" +
 			"--wait-service DUR waits for NAME to appear instead of failing with exit 69. When " +
-			"IPC_NETWORK has a rule for NAME, send reaches it through that URI.",
-		Flags: []cli.Flag{
+			"IPC_NETWORK has a rule for NAME, send reaches it through that URI." + sendBusDescription,
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "wait for replies and print them"},
 			&cli.IntFlag{Name: "count", Aliases: []string{"n"}, Usage: "wait for `N` replies and print them (implies --wait; without it, one reply per message)"},
 			&cli.DurationFlag{Name: "timeout", Usage: "with --wait, give up after `DUR` (exit 124)", Value: defaultTimeout},
 			&cli.BoolFlag{Name: "raw", Usage: "send stdin as one message, and print replies as exact bytes"},
 			flagWaitService,
 			flagMaxSize,
-		},
+		}, sendBusFlags()...),
 		Action: runSend,
 	}
 }
@@ -47,6 +47,9 @@ func runSend(c *cli.Context) error {
 	g, err := globalsOf(c)
 	if err != nil {
 		return err
+	}
+	if busSendRequested(c) {
+		return runBusSend(c, g)
 	}
 	wait := c.Bool("wait") || c.IsSet("count")
 	count := c.Int("count")

@@ -18,7 +18,7 @@ function __ipcctl_args
             switch $t
                 case --
                     set ended 1
-                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout -n --count --timeout --wait-service --linger --framing --max-conns --cert --key --ca --origin --decode
+                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout -n --count --timeout --wait-service --group --to --ready-fd --linger --framing --max-conns --cert --key --ca --origin --decode
                     set skip 1
             end
             continue
@@ -112,16 +112,26 @@ complete -c ipcctl -n '__ipcctl_cmd send' -l timeout -x -d 'with --wait, give up
 complete -c ipcctl -n '__ipcctl_cmd send' -l raw -d 'send stdin as one message, and print replies as exact bytes'
 complete -c ipcctl -n '__ipcctl_cmd send' -l wait-service -x -d 'wait up to DUR for the service to appear instead of failing at once'
 complete -c ipcctl -n '__ipcctl_cmd send' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
+complete -c ipcctl -n '__ipcctl_cmd send' -l group -x -d 'on a bus: publish (or call, with -w) to group G'
+complete -c ipcctl -n '__ipcctl_cmd send' -l to -x -d 'on a bus: send (or call, with -w) to the client at address ADDR'
+complete -c ipcctl -n '__ipcctl_cmd send' -l each -d 'with -w --group: call every member and print each answer'
 complete -c ipcctl -n '__ipcctl_at send 0' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_cmd listen' -s n -l count -x -d 'stop after N messages'
 complete -c ipcctl -n '__ipcctl_cmd listen' -l timeout -x -d 'give up waiting after DUR (exit 124)'
 complete -c ipcctl -n '__ipcctl_cmd listen' -l raw -d 'print the exact bytes of each message, with nothing added'
 complete -c ipcctl -n '__ipcctl_cmd listen' -l wait-service -x -d 'wait up to DUR for the service to appear instead of failing at once'
 complete -c ipcctl -n '__ipcctl_cmd listen' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
+complete -c ipcctl -n '__ipcctl_cmd listen' -l group -x -d 'on a bus: subscribe to group G (repeatable)'
+complete -c ipcctl -n '__ipcctl_cmd listen' -l presence -d 'on a bus: print presence notices (and every message) as events'
+complete -c ipcctl -n '__ipcctl_cmd listen' -l handler -x -d 'on a bus: answer each call to the groups with the output of CMD'
+complete -c ipcctl -n '__ipcctl_cmd listen' -l max-procs -x -d 'with --handler, run at most N handlers at once'
+complete -c ipcctl -n '__ipcctl_cmd listen' -l ready-fd -x -d 'on a bus: once subscribed, write a newline to file descriptor N and close it'
 complete -c ipcctl -n '__ipcctl_at listen 0' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_cmd connect' -l linger -x -d 'after stdin ends, wait DUR for replies'
 complete -c ipcctl -n '__ipcctl_cmd connect' -l wait-service -x -d 'wait up to DUR for the service to appear instead of failing at once'
 complete -c ipcctl -n '__ipcctl_cmd connect' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
+complete -c ipcctl -n '__ipcctl_cmd connect' -l bus -d 'speak the bus: lines addressed @ADDR or #GROUP'
+complete -c ipcctl -n '__ipcctl_cmd connect' -l group -x -d 'with --bus: subscribe to group G (repeatable); plain lines go to the first'
 complete -c ipcctl -n '__ipcctl_at connect 0' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l framing -x -a 'ipc line raw json' -d 'framing of tcp:// and tls:// sides: ipc|line|raw|json'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l max-conns -x -d 'at most N pairs at once; others wait (0: no bound)'
@@ -139,5 +149,7 @@ complete -c ipcctl -n '__ipcctl_cmd dump' -l decode -r -F -d 'split the byte str
 complete -c ipcctl -n '__ipcctl_cmd dump' -l hex -d 'print payloads as hex digits (text)'
 complete -c ipcctl -n '__ipcctl_cmd dump' -s n -l count -x -d 'stop after N messages'
 complete -c ipcctl -n '__ipcctl_cmd dump' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
+complete -c ipcctl -n '__ipcctl_cmd dump' -l members -d 'list the clients of the bus NAME'
+complete -c ipcctl -n '__ipcctl_cmd dump' -l group -x -d 'with --members: list the members of group G only'
 complete -c ipcctl -n '__ipcctl_at dump 0' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_at completion 0' -x -a 'bash zsh fish'
