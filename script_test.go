@@ -30,7 +30,8 @@ const defaultWait = 30 * time.Second
 //	                              stderr to NAME.err, stdin from feed
 //	feed NAME TEXT...             write TEXT and a newline to NAME's stdin
 //	closein NAME                  close NAME's stdin
-//	signal NAME [SIG]             send SIG (TERM, INT, HUP, KILL; default TERM) to NAME
+//	signal NAME [SIG]             send SIG (TERM, INT, HUP, KILL, STOP, CONT; default
+//	                              TERM) to NAME
 //	waitexit NAME [TIMEOUT]       wait for NAME to exit with status 0 (with !,
 //	                              another status); its output becomes stdout and stderr
 //	mksock PATH|NAME [stale]      listen on a Unix socket until the script ends
@@ -219,11 +220,12 @@ func cmdClosein(ts *testscript.TestScript, neg bool, args []string) {
 
 var signals = map[string]syscall.Signal{
 	"TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "HUP": syscall.SIGHUP, "KILL": syscall.SIGKILL,
+	"STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT,
 }
 
 func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 || len(args) > 2 {
-		ts.Fatalf("usage: signal NAME [TERM|INT|HUP|KILL]")
+		ts.Fatalf("usage: signal NAME [TERM|INT|HUP|KILL|STOP|CONT]")
 	}
 	sig := syscall.SIGTERM
 	if len(args) == 2 {
