@@ -86,6 +86,9 @@ func AppendEncode(dst []byte, h *Header, body []byte) ([]byte, error) {
 // header's length: the bus's own headers (a listing, a client's groups)
 // may pass MaxHeader.
 func appendEnvelope(dst []byte, h *Header, body []byte) ([]byte, error) {
+	if out, ok := appendQuick(dst, h); ok {
+		return append(out, body...), nil
+	}
 	buf := bytes.NewBuffer(dst)
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)

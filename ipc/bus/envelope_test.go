@@ -188,3 +188,36 @@ func TestQuickHeader(t *testing.T) {
 		}
 	}
 }
+
+// slowEncode is encoding/json's envelope header, with its "\n".
+func slowEncode(t *testing.T, h *Header) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(h); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// FuzzEncode checks that the headers written without reflection are the
+// bytes encoding/json writes.
+func FuzzEncode(f *testing.F) {
+	f.Add("msg", "g", "", "c1", uint64(3), uint64(0), true, "", 0)
+	f.Add("hello", "", "", "", uint64(0), uint64(0), false, "x\"y", 1)
+	f.Fuzz(func(t *testing.T, op, group, to, from string, ref, call uint64, each bool, text string, n int) {
+		h := &Header{Op: op, Group: group, To: to, From: from, Ref: ref, Call: call, Each: each,
+			Undeliverable: !each, Error: text, Reason: text, Event: group, Bus: to, Addr: from,
+			Version: n, PID: n / 2, Count: ref ^ call}
+		quick, ok := appendQuick([]byte("x"), h)
+		if !ok {
+			if string(quick) != "x" {
+				t.Fatalf("a refused header left %q", quick)
+			}
+			return
+		}
+		if want := slowEncode(t, h); string(quick[1:]) != string(want) {
+			t.Fatalf("got %s, want %s", quick[1:], want)
+		}
+	})
+}

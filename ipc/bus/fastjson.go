@@ -1,5 +1,7 @@
 package bus
 
+import "strconv"
+
 // A fast path for the headers the bus and its clients send most: one
 // compact JSON object whose values are plain ASCII strings, unsigned
 // integers and booleans under the exact names of Header's fields. Anything
@@ -14,7 +16,7 @@ func quickHeader(head []byte, h *Header) bool {
 	}
 	p := head[1 : len(head)-1]
 	for len(p) > 0 {
-		key, rest, ok := quickString(p)
+		key, rest, ok := quickBytes(p)
 		if !ok || len(rest) == 0 || rest[0] != ':' {
 			return false
 		}
@@ -33,7 +35,7 @@ func quickHeader(head []byte, h *Header) bool {
 
 // quickField parses the value of field key at the start of p into h and
 // returns what follows it.
-func quickField(h *Header, key string, p []byte) ([]byte, bool) {
+func quickField(h *Header, key []byte, p []byte) ([]byte, bool) {
 	if s := h.stringField(key); s != nil {
 		v, rest, ok := quickString(p)
 		*s = v
@@ -62,8 +64,8 @@ func quickField(h *Header, key string, p []byte) ([]byte, bool) {
 	return nil, false
 }
 
-func (h *Header) stringField(key string) *string {
-	switch key {
+func (h *Header) stringField(key []byte) *string {
+	switch string(key) {
 	case "op":
 		return &h.Op
 	case "group":
@@ -86,8 +88,8 @@ func (h *Header) stringField(key string) *string {
 	return nil
 }
 
-func (h *Header) uintField(key string) *uint64 {
-	switch key {
+func (h *Header) uintField(key []byte) *uint64 {
+	switch string(key) {
 	case "ref":
 		return &h.Ref
 	case "call":
@@ -98,8 +100,8 @@ func (h *Header) uintField(key string) *uint64 {
 	return nil
 }
 
-func (h *Header) intField(key string) *int {
-	switch key {
+func (h *Header) intField(key []byte) *int {
+	switch string(key) {
 	case "version":
 		return &h.Version
 	case "pid":
@@ -108,8 +110,8 @@ func (h *Header) intField(key string) *int {
 	return nil
 }
 
-func (h *Header) boolField(key string) *bool {
-	switch key {
+func (h *Header) boolField(key []byte) *bool {
+	switch string(key) {
 	case "each":
 		return &h.Each
 	case "undeliverable":
@@ -120,18 +122,24 @@ func (h *Header) boolField(key string) *bool {
 
 // quickString reads a JSON string of printable ASCII without escapes.
 func quickString(p []byte) (string, []byte, bool) {
+	s, rest, ok := quickBytes(p)
+	return string(s), rest, ok
+}
+
+// quickBytes is quickString without the copy.
+func quickBytes(p []byte) ([]byte, []byte, bool) {
 	if len(p) == 0 || p[0] != '"' {
-		return "", nil, false
+		return nil, nil, false
 	}
 	for i := 1; i < len(p); i++ {
 		switch c := p[i]; {
 		case c == '"':
-			return string(p[1:i]), p[i+1:], true
+			return p[1:i], p[i+1:], true
 		case c < 0x20 || c > 0x7e || c == '\\':
-			return "", nil, false
+			return nil, nil, false
 		}
 	}
-	return "", nil, false
+	return nil, nil, false
 }
 
 // quickUint reads an unsigned JSON integer of at most 19 digits, without
@@ -146,4 +154,68 @@ func quickUint(p []byte) (uint64, []byte, bool) {
 		return 0, nil, false
 	}
 	return n, p[i:], true
+}
+
+// appendQuick appends h as encoding/json writes it, with its "\n", when
+// it holds only plain strings, integers and booleans, and reports
+// whether it could. FuzzEncode checks that the bytes are encoding/json's.
+func appendQuick(dst []byte, h *Header) ([]byte, bool) {
+	if len(h.Groups)+len(h.Callees)+len(h.Members) > 0 || h.Groups != nil || h.Callees != nil || h.Members != nil ||
+		h.Status != nil || h.UID != nil || h.GID != nil || h.Version < 0 || h.PID < 0 {
+		return dst, false
+	}
+	start := len(dst)
+	dst = append(dst, `{"op":`...)
+	dst, ok := quoteQuick(dst, h.Op)
+	for _, f := range [...]struct {
+		key, v string
+	}{{"group", h.Group}, {"to", h.To}, {"from", h.From}, {"addr", h.Addr}, {"bus", h.Bus}} {
+		if ok && f.v != "" {
+			dst = append(append(append(dst, ",\""...), f.key...), "\":"...)
+			dst, ok = quoteQuick(dst, f.v)
+		}
+	}
+	dst = appendUint(dst, "version", uint64(h.Version))
+	dst = appendUint(dst, "ref", h.Ref)
+	dst = appendUint(dst, "call", h.Call)
+	if h.Each {
+		dst = append(dst, `,"each":true`...)
+	}
+	if h.Undeliverable {
+		dst = append(dst, `,"undeliverable":true`...)
+	}
+	for _, f := range [...]struct {
+		key, v string
+	}{{"error", h.Error}, {"reason", h.Reason}, {"event", h.Event}} {
+		if ok && f.v != "" {
+			dst = append(append(append(dst, ",\""...), f.key...), "\":"...)
+			dst, ok = quoteQuick(dst, f.v)
+		}
+	}
+	dst = appendUint(dst, "count", h.Count)
+	dst = appendUint(dst, "pid", uint64(h.PID))
+	if !ok {
+		return dst[:start], false
+	}
+	return append(dst, "}\n"...), true
+}
+
+// appendUint appends ,"key":n unless n is 0 (omitempty).
+func appendUint(dst []byte, key string, n uint64) []byte {
+	if n == 0 {
+		return dst
+	}
+	dst = append(append(append(dst, ",\""...), key...), "\":"...)
+	return strconv.AppendUint(dst, n, 10)
+}
+
+// quoteQuick appends s as a JSON string when it is printable ASCII that
+// needs no escape.
+func quoteQuick(dst []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return dst, false
+		}
+	}
+	return append(append(append(dst, '"'), s...), '"'), true
 }
