@@ -1,0 +1,151 @@
+// Command busbench measures the fan-out of an ipcctl bus as nats bench
+// measures a NATS server's: it connects -subs subscribers to group -group
+// of the bus named by its argument, then one publisher that publishes
+// -msgs messages of -size bytes to the group as fast as the bus takes
+// them, and prints the deliveries per second, summed over the subscribers
+// (each subscriber's count over the time between its first and its last
+// message, as nats bench's aggregated figure), the deliveries over the
+// whole run's time, and how many messages the bus dropped for them.
+// bench/bus.sh runs it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/ipcctl/ipcctl/ipc/bus"
+)
+
+// result is what one subscriber saw.
+type result struct {
+	got, dropped uint64
+	first, last  time.Time
+	err          error
+}
+
+func main() {
+	subs := flag.Int("subs", 1, "number of subscribers")
+	msgs := flag.Int("msgs", 100000, "number of messages to publish")
+	size := flag.Int("size", 64, "payload size in bytes")
+	group := flag.String("group", "bench", "the group")
+	wait := flag.Duration("timeout", time.Minute, "give up after this long")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: busbench [-subs N] [-msgs N] [-size BYTES] BUS")
+		os.Exit(2)
+	}
+	if err := run(flag.Arg(0), *group, *subs, *msgs, *size, *wait); err != nil {
+		fmt.Fprintln(os.Stderr, "busbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(name, group string, subs, msgs, size int, wait time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	clients := make([]*bus.Client, subs)
+	for i := range clients {
+		cl, err := bus.Dial(ctx, "", name, 0)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		if err := cl.Subscribe(ctx, group); err != nil {
+			return err
+		}
+		clients[i] = cl
+	}
+	results := make([]result, subs)
+	var wg sync.WaitGroup
+	for i, cl := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = subscribe(ctx, cl, uint64(msgs))
+		}()
+	}
+	start := time.Now()
+	if err := publish(ctx, name, group, msgs, size); err != nil {
+		return err
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	return report(results, wall)
+}
+
+// subscribe counts the messages of cl until msgs arrived or were dropped.
+func subscribe(ctx context.Context, cl *bus.Client, msgs uint64) result {
+	var r result
+	for r.got+r.dropped < msgs {
+		h, _, err := cl.Recv(ctx)
+		if err != nil {
+			r.err = err
+			return r
+		}
+		switch h.Op {
+		case "msg":
+			r.last = time.Now()
+			if r.got == 0 {
+				r.first = r.last
+			}
+			r.got++
+		case "dropped":
+			r.dropped += h.Count
+		}
+	}
+	return r
+}
+
+// publish sends msgs messages to group from a connection of its own,
+// queued in batches that block while the bus is busy.
+func publish(ctx context.Context, name, group string, msgs, size int) error {
+	cl, err := bus.Dial(ctx, "", name, 0)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	conn := cl.Conn()
+	conn.SetQueue(ipc.DefaultQueueBytes, ipc.OverflowBlock)
+	frame, err := bus.Encode(&bus.Header{Op: "msg", Group: group}, make([]byte, size))
+	if err != nil {
+		return err
+	}
+	batch := make([][]byte, 256)
+	for i := range batch {
+		batch[i] = frame
+	}
+	for left := msgs; left > 0; left -= len(batch) {
+		if left < len(batch) {
+			batch = batch[:left]
+		}
+		if _, err := conn.ScheduleBatch(batch); err != nil {
+			return err
+		}
+	}
+	return conn.Flush(ctx)
+}
+
+// report prints one line: deliveries/s summed over the subscribers as
+// nats bench sums them, and over the whole run.
+func report(results []result, wall time.Duration) error {
+	var rate float64
+	var got, dropped uint64
+	for i, r := range results {
+		if r.err != nil {
+			return fmt.Errorf("subscriber %d after %d messages: %w", i, r.got, r.err)
+		}
+		if d := r.last.Sub(r.first).Seconds(); d > 0 {
+			rate += float64(r.got) / d
+		}
+		got += r.got
+		dropped += r.dropped
+	}
+	fmt.Printf("subscribers=%d delivered=%d dropped=%d rate=%.0f wall_rate=%.0f\n",
+		len(results), got, dropped, rate, float64(got)/wall.Seconds())
+	return nil
+}
