@@ -17,7 +17,7 @@ build() {
 	if [ -n "${IPCCTL:-}" ]; then
 		cp "$IPCCTL" "$work/ipcctl"
 	else
-		(cd "$here/.." && go build -o "$work/ipcctl" .)
+		"$here/build" "$work/ipcctl"
 	fi
 	(cd "$here/.." && for p in "$@"; do go build -o "$work/$(basename "$p")" "$p"; done)
 }
