@@ -68,6 +68,8 @@ type Conn struct {
 	flushing bool
 	refused  bool          // OverflowDrop refused a message since the queue was last written out
 	drained  chan struct{} // closed when flushing ends, for Flush
+	// Messages queued and written while sent events are on, for Unsent.
+	nqueued, nwritten atomic.Int64
 
 	data      atomic.Value
 	heard     atomic.Bool           // a message was received
@@ -301,6 +303,7 @@ func (c *Conn) enqueue(p []byte) bool {
 		// appending to it cannot reach the next frame.
 		end := len(c.queue[n-1])
 		c.queued = append(c.queued, c.queue[n-1][end-len(p):end:end])
+		c.nqueued.Add(1)
 	}
 	return fresh && n > 1
 }
@@ -455,6 +458,7 @@ func (c *Conn) writeBatch(chunks [][]byte, queued [][]byte) error {
 		recycle(chunks)
 		return nil
 	}
+	c.nwritten.Add(int64(len(queued)))
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	c.sent = append(c.sent, queued...)
@@ -575,6 +579,19 @@ func (c *Conn) Close() error {
 		}
 	})
 	return err
+}
+
+// Unsent returns how many of the messages scheduled on a Conn of a Loop
+// (with sent events, see Options.NoSentEvents) are not written to the
+// socket yet. Once the Conn is closed the count is final, what Close lost:
+// a write under way when Close came is waited for, so that a frame the
+// kernel took is not counted.
+func (c *Conn) Unsent() int {
+	if c.closed.Load() {
+		c.wmu.Lock() // the close ends a write under way
+		c.wmu.Unlock()
+	}
+	return int(c.nqueued.Load() - c.nwritten.Load())
 }
 
 // Done returns a channel closed when the connection is closed.
