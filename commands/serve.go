@@ -1,6 +1,9 @@
 package commands
 
 import (
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/ipcctl/ipcctl/ipc"
@@ -153,6 +156,13 @@ func runServe(c *cli.Context) error {
 	}
 	ctx, stop := signalContext(c)
 	defer stop()
+	// A reader of stdout that goes away makes writes fail with EPIPE
+	// instead of killing serve by SIGPIPE: it shuts down as on SIGTERM,
+	// removing its socket. (A notified signal, unlike an ignored one, is
+	// reset for the processes serve runs.)
+	sigpipe := make(chan os.Signal, 1)
+	signal.Notify(sigpipe, syscall.SIGPIPE)
+	defer signal.Stop(sigpipe)
 	s, err := newServer(cfg, c.App.Reader)
 	if err != nil {
 		return err

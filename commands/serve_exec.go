@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ipcctl/ipcctl/ipc"
@@ -21,6 +22,9 @@ type execMode struct {
 	mu    sync.Mutex
 	procs map[uint64]*clientProc
 	wg    sync.WaitGroup
+	// stopping is set by stop: a client that connects after it gets no
+	// process.
+	stopping bool
 }
 
 // clientProc is the process of one client.
@@ -37,18 +41,31 @@ func newExecMode(s *server) *execMode {
 
 // connected starts the process of client c.
 func (e *execMode) connected(c *ipc.Conn) {
+	if err := e.start(c); err != nil {
+		e.s.report(c, fmt.Sprintf("cannot run --exec command: %v", err))
+		c.Close()
+	}
+}
+
+// start starts the process of client c and the goroutines that serve it.
+// It holds mu throughout, so that stop either sees the process or keeps
+// it from starting.
+func (e *execMode) start(c *ipc.Conn) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopping {
+		c.Close() // accepted as the service stopped
+		return nil
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := e.s.shellCommand(ctx, e.s.cfg.exec, c)
 	stdin, stdout, err := startPiped(cmd)
 	if err != nil {
 		cancel()
-		e.startFailed(c, err)
-		return
+		return err
 	}
 	p := &clientProc{conn: c, cmd: cmd, in: newInbox(ipc.DefaultQueueBytes), cancel: cancel}
-	e.mu.Lock()
 	e.procs[c.ID()] = p
-	e.mu.Unlock()
 	e.wg.Add(2)
 	go func() {
 		defer e.wg.Done()
@@ -58,6 +75,7 @@ func (e *execMode) connected(c *ipc.Conn) {
 		defer e.wg.Done()
 		e.relay(p, stdout)
 	}()
+	return nil
 }
 
 // startPiped starts cmd with a pipe on its stdin and one on its stdout,
@@ -85,13 +103,6 @@ func startPiped(cmd *exec.Cmd) (stdin, stdout *os.File, err error) {
 		return nil, nil, err
 	}
 	return inW, outR, nil
-}
-
-// startFailed reports a process that could not be started, and drops its
-// client.
-func (e *execMode) startFailed(c *ipc.Conn, err error) {
-	e.s.report(c, fmt.Sprintf("cannot run --exec command: %v", err))
-	c.Close()
 }
 
 // message queues p for the process's stdin. A process that does not read
@@ -226,10 +237,12 @@ func outputEnd(err error) error {
 	return err
 }
 
-// stop sends every process SIGTERM (SIGKILL exitGrace later) and waits
-// for them to end, at most until ctx ends.
-func (e *execMode) stop(ctx context.Context) {
+// stop sends every process SIGTERM and waits for them to end until grace
+// ends; those still running then are killed (SIGKILL), and waited for
+// until final ends.
+func (e *execMode) stop(grace, final context.Context) {
 	e.mu.Lock()
+	e.stopping = true // no process starts from now on: wg.Add is over
 	for _, p := range e.procs {
 		p.in.close()
 		p.cancel()
@@ -242,6 +255,16 @@ func (e *execMode) stop(ctx context.Context) {
 	}()
 	select {
 	case <-done:
-	case <-ctx.Done():
+		return
+	case <-grace.Done():
+	}
+	e.mu.Lock()
+	for _, p := range e.procs {
+		signalGroup(p.cmd, syscall.SIGKILL)
+	}
+	e.mu.Unlock()
+	select {
+	case <-done:
+	case <-final.Done():
 	}
 }

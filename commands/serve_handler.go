@@ -5,77 +5,185 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/ipcctl/ipcctl/ipc"
 )
 
-// handlerQueue bounds the messages waiting for a handler slot. Past it the
-// event goroutine waits, which makes the engine stop reading the clients.
-const handlerQueue = 1024
+// What one client may have waiting for a handler. Messages are read from
+// every client as they come, so that a client's backlog never keeps the
+// others' messages unread; a client past these bounds is closed instead,
+// as a client that does not read its replies is.
+const (
+	handlerBacklog      = 16384
+	handlerBacklogBytes = ipc.DefaultQueueBytes
+)
 
-// handlerMode runs --handler once per message. Each run is a goroutine
-// that waits for a slot (--max-procs), runs the handler, then waits for
-// the previous run of the same client before it answers, so replies keep
-// the order of the messages.
+// handlerMode runs --handler once per message. Each client's messages
+// wait in a queue of its own, and a free slot (--max-procs) goes to the
+// clients in turns, so that one client's backlog does not hold the others
+// up. The runs of one client may overlap; their replies are sent in the
+// order of its messages. All its state is under mu.
 type handlerMode struct {
-	s      *server
-	slots  chan struct{} // one per running handler
-	queued chan struct{} // one per run not yet ended
-	ctx    context.Context
-	cancel context.CancelFunc
-	last   map[uint64]chan struct{} // each client's latest run, closed once it answered
-	wg     sync.WaitGroup
+	s        *server
+	mu       sync.Mutex
+	clients  map[uint64]*handlerClient
+	turns    []*handlerClient // clients with messages waiting, in turn order
+	running  map[*exec.Cmd]bool
+	starting int           // runs started whose command is not running yet
+	stopping bool          // shutdown: no run starts any more
+	killed   bool          // shutdown: the grace is over, handlers are killed
+	idle     chan struct{} // closed once stopping and nothing runs
+	isIdle   bool          // idle is closed
+}
+
+// handlerClient is one client's messages in the handler mode.
+type handlerClient struct {
+	conn    *ipc.Conn
+	waiting [][]byte      // not run yet, in order
+	bytes   int           // of waiting
+	runs    []*handlerRun // started and not answered, in order
+	queued  bool          // it is in turns
+	failed  bool          // a run failed: no more replies are sent
+	lost    int           // messages the shutdown left unanswered
+	gone    bool          // disconnected
+}
+
+// handlerRun is one run of the handler and how it ended.
+type handlerRun struct {
+	done  bool
+	reply []byte
+	err   error
 }
 
 func newHandlerMode(s *server) *handlerMode {
-	ctx, cancel := context.WithCancel(context.Background())
 	return &handlerMode{
-		s:      s,
-		slots:  make(chan struct{}, s.cfg.maxProcs),
-		queued: make(chan struct{}, handlerQueue),
-		ctx:    ctx,
-		cancel: cancel,
-		last:   make(map[uint64]chan struct{}),
+		s:       s,
+		clients: make(map[uint64]*handlerClient),
+		running: make(map[*exec.Cmd]bool),
+		idle:    make(chan struct{}),
 	}
 }
 
 func (h *handlerMode) connected(*ipc.Conn) {}
 
+// disconnected keeps the messages the client sent: they are still run.
 func (h *handlerMode) disconnected(c *ipc.Conn) {
-	delete(h.last, c.ID()) // its runs still hold their order
-}
-
-// message starts a run of the handler for p.
-func (h *handlerMode) message(c *ipc.Conn, p []byte) {
-	h.queued <- struct{}{}
-	prev := h.last[c.ID()]
-	done := make(chan struct{})
-	h.last[c.ID()] = done
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		defer func() { <-h.queued }()
-		defer close(done)
-		reply, err := h.run(c, p)
-		if prev != nil {
-			<-prev
-		}
-		h.answer(c, reply, err)
-	}()
-}
-
-// run runs the handler on p once a slot is free, and returns its output.
-func (h *handlerMode) run(c *ipc.Conn, p []byte) ([]byte, error) {
-	select {
-	case h.slots <- struct{}{}:
-	case <-h.ctx.Done():
-		return nil, errors.New("not run: the service is stopping")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if hc := h.clients[c.ID()]; hc != nil {
+		hc.gone = true
+		h.forget(hc)
 	}
-	defer func() { <-h.slots }()
-	ctx, cancel := h.ctx, context.CancelFunc(func() {})
+}
+
+// message queues p for a run of the handler.
+func (h *handlerMode) message(c *ipc.Conn, p []byte) {
+	h.mu.Lock()
+	hc := h.clients[c.ID()]
+	if hc == nil {
+		hc = &handlerClient{conn: c}
+		h.clients[c.ID()] = hc
+	}
+	if h.stopping {
+		hc.lost++ // reported by stop, with the client's other messages not run
+		h.mu.Unlock()
+		return
+	}
+	if len(hc.waiting) >= handlerBacklog || hc.bytes > 0 && hc.bytes+len(p) > handlerBacklogBytes {
+		n := len(hc.waiting)
+		h.mu.Unlock()
+		h.s.report(c, fmt.Sprintf("%d messages wait for a handler, the most a client may have; closing the client", n))
+		c.Close()
+		return
+	}
+	hc.waiting = append(hc.waiting, p)
+	hc.bytes += len(p)
+	if !hc.queued {
+		hc.queued = true
+		h.turns = append(h.turns, hc)
+	}
+	h.dispatch()
+	h.mu.Unlock()
+}
+
+// dispatch starts runs while slots are free, taking the clients in turns.
+// The caller holds mu.
+func (h *handlerMode) dispatch() {
+	for !h.stopping && len(h.turns) > 0 && len(h.running)+h.starting < h.s.cfg.maxProcs {
+		hc := h.turns[0]
+		h.turns = h.turns[1:]
+		p := hc.waiting[0]
+		hc.waiting = hc.waiting[1:]
+		hc.bytes -= len(p)
+		if len(hc.waiting) > 0 {
+			h.turns = append(h.turns, hc) // its next message waits its turn
+		} else {
+			hc.queued = false
+			hc.waiting = nil
+		}
+		r := &handlerRun{}
+		hc.runs = append(hc.runs, r)
+		h.starting++
+		go h.execute(hc, r, p)
+	}
+}
+
+// execute runs the handler on p, then answers what can be answered.
+func (h *handlerMode) execute(hc *handlerClient, r *handlerRun, p []byte) {
+	reply, err := h.run(hc.conn, p)
+	h.mu.Lock()
+	r.done, r.reply, r.err = true, reply, err
+	failed := h.answer(hc)
+	h.dispatch()
+	h.settle()
+	h.mu.Unlock()
+	if failed != nil {
+		h.s.processFailure(hc.conn, "handler", failed)
+		closeAfterFlush(hc.conn)
+	}
+}
+
+// answer sends the replies of hc's runs that ended, in the order of its
+// messages, up to the first run still going. It returns the error of a
+// run that failed: the client is then closed after its earlier replies,
+// and no later reply is sent. The caller holds mu; sending under it keeps
+// the order, and never waits (a client that does not read is closed).
+func (h *handlerMode) answer(hc *handlerClient) error {
+	var failed error
+	for len(hc.runs) > 0 && hc.runs[0].done {
+		r := hc.runs[0]
+		hc.runs = hc.runs[1:]
+		switch {
+		case hc.failed:
+			// The client is closed after an earlier failure.
+		case hc.lost > 0 || h.killed && r.err != nil:
+			// The shutdown killed this run or an earlier one: a later
+			// reply would be taken for the earlier's. stop reports them.
+			hc.lost++
+		case r.err != nil:
+			hc.failed, failed = true, r.err
+		case len(r.reply) > 0:
+			hc.conn.Schedule(r.reply) // an error here means the client left
+		}
+	}
+	h.forget(hc)
+	return failed
+}
+
+// forget drops a client that left once it has nothing waiting or running.
+// The caller holds mu.
+func (h *handlerMode) forget(hc *handlerClient) {
+	if hc.gone && len(hc.waiting) == 0 && len(hc.runs) == 0 && hc.lost == 0 {
+		delete(h.clients, hc.conn.ID())
+	}
+}
+
+// run runs the handler on p and returns its output.
+func (h *handlerMode) run(c *ipc.Conn, p []byte) ([]byte, error) {
+	ctx, cancel := context.Background(), context.CancelFunc(func() {})
 	if d := h.s.cfg.handlerTimeout; d > 0 {
 		ctx, cancel = context.WithTimeout(ctx, d)
 	}
@@ -84,7 +192,13 @@ func (h *handlerMode) run(c *ipc.Conn, p []byte) ([]byte, error) {
 	cmd.Stdin = bytes.NewReader(p)
 	out := &cappedBuffer{max: h.s.cfg.maxSize, over: cancel}
 	cmd.Stdout = out
-	err := cmd.Run()
+	err := h.start(cmd)
+	if err == nil {
+		err = cmd.Wait()
+		h.mu.Lock()
+		delete(h.running, cmd)
+		h.mu.Unlock()
+	}
 	switch {
 	case out.overflow:
 		return nil, &endedError{fmt.Sprintf("handler wrote a reply over --max-size (%d bytes); killed", h.s.cfg.maxSize), err}
@@ -94,40 +208,20 @@ func (h *handlerMode) run(c *ipc.Conn, p []byte) ([]byte, error) {
 	return out.buf.Bytes(), err
 }
 
-// answer sends a handler's reply, or reports its failure and disconnects
-// the client once its earlier replies are written, so that a client
-// waiting for the reply learns at once that none will come.
-func (h *handlerMode) answer(c *ipc.Conn, reply []byte, err error) {
-	if err == nil {
-		if len(reply) > 0 {
-			c.Schedule(reply) // an error here means the client left
-		}
-		return
+// start starts cmd, unless the shutdown has killed the handlers already,
+// and counts it as running, so that stop can kill it.
+func (h *handlerMode) start(cmd *exec.Cmd) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.starting--
+	if h.killed {
+		return errKilled
 	}
-	if h.s.stopping.Load() && h.ctx.Err() != nil {
-		return // ended by the shutdown
+	if err := cmd.Start(); err != nil {
+		return err
 	}
-	h.s.processFailure(c, "handler", err)
-	closeAfterFlush(c)
-}
-
-// stop lets the running handlers end until ctx ends, then kills them.
-func (h *handlerMode) stop(ctx context.Context) {
-	done := make(chan struct{})
-	go func() {
-		h.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return
-	case <-ctx.Done():
-	}
-	h.cancel()
-	select {
-	case <-done:
-	case <-time.After(exitGrace + time.Second):
-	}
+	h.running[cmd] = true
+	return nil
 }
 
 // cappedBuffer holds a handler's output up to max bytes. Past it, it calls

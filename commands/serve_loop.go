@@ -2,11 +2,14 @@ package commands
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/ipcctl/ipcctl/format"
 	"github.com/ipcctl/ipcctl/ipc"
@@ -21,9 +24,10 @@ type serveMode interface {
 	connected(c *ipc.Conn)
 	message(c *ipc.Conn, p []byte)
 	disconnected(c *ipc.Conn)
-	// stop ends the mode's processes on shutdown, waiting at most until
-	// ctx ends.
-	stop(ctx context.Context)
+	// stop ends the mode's processes on shutdown: they may finish until
+	// grace ends, then they are killed, and stop returns by the time
+	// final ends, whatever its output does.
+	stop(grace, final context.Context)
 }
 
 // streamMode is serve's default mode: the script reading the events and
@@ -33,7 +37,7 @@ type streamMode struct{}
 func (streamMode) connected(*ipc.Conn)       {}
 func (streamMode) message(*ipc.Conn, []byte) {}
 func (streamMode) disconnected(*ipc.Conn)    {}
-func (streamMode) stop(context.Context)      {}
+func (streamMode) stop(_, _ context.Context) {}
 
 // server is one running serve command.
 type server struct {
@@ -100,30 +104,62 @@ func newServer(cfg serveConfig, stdin io.Reader) (*server, error) {
 }
 
 // run serves until ctx ends (SIGINT, SIGTERM) or output fails, then shuts
-// down cleanly.
+// down cleanly. A reader of stdout that went away (EPIPE) ends the service
+// as a signal does.
 func (s *server) run(ctx context.Context) error {
 	s.loop.SetTimer(s.cfg.timer)
 	if err := s.emit(listeningRecord(s.svc)); err != nil {
 		s.loop.Close()
-		return err
+		return quietEPIPE(err)
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		s.events()
 	}()
-	if s.bus == nil {
-		go s.readCommands(s.stdin)
-	}
+	go s.readCommands(s.stdin)
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-s.failed:
 	}
-	s.shutdown()
-	<-done
-	if ferr := s.enc.Flush(); err == nil {
-		err = ferr
+	final, cancel := context.WithTimeout(context.Background(), shutdownWait+killWait)
+	defer cancel()
+	s.shutdown(final)
+	if !s.finish(final, done) {
+		return errStdoutStuck
+	}
+	return quietEPIPE(err)
+}
+
+// errStdoutStuck ends a service whose stdout is not read at shutdown.
+var errStdoutStuck = errors.New("stdout is not read: the events of the shutdown are lost; exited after the grace")
+
+// finish waits until the event goroutine is done (done) and the output is
+// flushed, and reports whether that happened before final ended: a reader
+// that does not read stdout cannot hold the service past it.
+func (s *server) finish(final context.Context, done <-chan struct{}) bool {
+	flushed := make(chan struct{})
+	go func() {
+		<-done
+		if err := s.enc.Flush(); err != nil {
+			s.fail(err)
+		}
+		close(flushed)
+	}()
+	select {
+	case <-flushed:
+		return true
+	case <-final.Done():
+		return false
+	}
+}
+
+// quietEPIPE turns a write to a stdout whose reader left into success:
+// serve then shuts down as on SIGTERM.
+func quietEPIPE(err error) error {
+	if errors.Is(err, syscall.EPIPE) {
+		return nil
 	}
 	return err
 }
@@ -176,6 +212,9 @@ func (s *server) handle(ev *ipc.Event) error {
 	case ipc.EventDisconnection:
 		s.left1()
 		s.mode.disconnected(ev.Conn)
+		if err := s.writeUnsent(ev.Conn); err != nil {
+			return err
+		}
 	case ipc.EventSent:
 		if !s.cfg.g.Verbose {
 			return nil
@@ -195,6 +234,20 @@ func (s *server) left1() {
 		default:
 		}
 	}
+}
+
+// writeUnsent prints an error event before the disconnection of a client
+// closed by the shutdown with messages it did not read: they are lost.
+func (s *server) writeUnsent(c *ipc.Conn) error {
+	if !s.stopping.Load() {
+		return nil
+	}
+	n := c.Unsent()
+	if n == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("the service is stopping: %d queued messages not written (the client did not read them in time)", n)
+	return s.write(errorRecord(c, msg, format.Field{Key: "lost", Value: n}))
 }
 
 // write prints r, leaving it in the buffer.
@@ -227,26 +280,46 @@ func (s *server) fail(err error) {
 }
 
 // shutdown stops accepting, lets the mode end its processes, flushes what
-// was scheduled (bounded by shutdownWait), and closes the clients.
-func (s *server) shutdown() {
+// was scheduled (within shutdownWait), and closes the clients. Each step
+// is bounded: it returns by the time final ends, even if stdout is not
+// read.
+func (s *server) shutdown(final context.Context) {
 	s.stopping.Store(true)
 	s.svc.Close() // removes the socket: no new clients
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
+	grace, cancel := context.WithTimeout(final, shutdownWait)
 	defer cancel()
-	s.mode.stop(ctx)
-	s.loop.Flush(ctx)
+	s.mode.stop(grace, final)
+	s.loop.Flush(grace)
 	// Close the clients while events are still handed out, so that their
-	// disconnections are printed, then the loop.
+	// disconnections are printed (with what they did not read), then the
+	// loop.
 	for _, c := range s.loop.Conns() {
 		c.Close()
 	}
 	if s.clients.Load() > 0 {
 		select {
 		case <-s.left:
-		case <-ctx.Done():
+		case <-final.Done():
 		}
 	}
 	s.loop.Close()
+}
+
+// reportWithin is report from the shutdown: it waits for the output until
+// ctx ends at most.
+func (s *server) reportWithin(ctx context.Context, c *ipc.Conn, msg string, fields ...format.Field) {
+	if ctx.Err() != nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.report(c, msg, fields...)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // clientID is a client's id as events print it and commands take it.
