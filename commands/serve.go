@@ -90,7 +90,10 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"its stdin. What it writes to stdout, byte for byte, is sent back to the client as one " +
 	"message; a handler that writes nothing sends no reply, so a handler can also just act on " +
 	"messages. Handlers run concurrently, at most --max-procs at once (the others wait their " +
-	"turn), and the replies to one client keep the order of its messages. A handler runs at most " +
+	"turn), and the replies to one client keep the order of its messages. Each client's messages " +
+	"wait in a queue of their own and a free slot goes to the clients in turns, so that one " +
+	"client's backlog does not hold up another's message; a client with 16384 messages (or 4MiB) " +
+	"waiting is reported and disconnected. A handler runs at most " +
 	"--handler-timeout (default 30s): then it is sent SIGTERM, and SIGKILL 3 seconds later. A " +
 	"handler that fails (exits with a status other than 0, is killed, times out, or writes a " +
 	"reply over --max-size) is never silent: serve prints an error event with the client id and " +
@@ -124,10 +127,20 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"bounds what silent clients cost. Each client's queue of messages to be written is bounded " +
 	"(4MiB): a client that does not read them is disconnected. All limits are in " +
 	"docs/limits.md.\n\n" +
-	"On SIGINT or SIGTERM, serve stops accepting clients, sends --exec processes SIGTERM (running " +
-	"handlers get 2 seconds to finish first), waits up to 2 seconds for what it already accepted " +
-	"to send to be written, closes the clients (printing their disconnections), removes its socket and exits 0. A second serve of a NAME that is live fails with \"already running\" " +
-	"(exit 1) and leaves it alone; a stale socket is replaced.\n\n" + serveBusDescription
+	"On SIGINT or SIGTERM, serve stops accepting clients and removes its socket, then gives what " +
+	"it has under way a grace of 2 seconds: --exec processes are sent SIGTERM at once, running " +
+	"handlers may finish (no new one starts), and what serve already accepted to send is " +
+	"written. When the grace ends, the processes still running are killed (SIGKILL), the clients " +
+	"are closed (their disconnections printed) and serve exits 0. Nothing is lost silently: a " +
+	"client whose messages were not handled gets an error event \"the service is stopping: N " +
+	"messages not handled\" (unhandled=N) and is closed after the replies to its earlier " +
+	"messages, never given a later reply in place of an earlier one; a client that did not read " +
+	"what was queued for it gets an error event with the number of messages not written " +
+	"(lost=N) before its disconnection. A stdout that is not read does not hold serve past the " +
+	"grace: it exits with status 1 and an error on stderr. A reader of stdout that goes away " +
+	"(\"ipcctl serve NAME | head -1\") ends serve as SIGTERM does, socket removed. A second serve " +
+	"of a NAME that is live fails with \"already running\" (exit 1) and leaves it alone; a stale " +
+	"socket is replaced.\n\n" + serveBusDescription
 
 // serveConfig is the serve command line, checked.
 type serveConfig struct {
