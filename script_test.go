@@ -36,6 +36,8 @@ const defaultWait = 30 * time.Second
 //	                              another status); its output becomes stdout and stderr
 //	mksock PATH|NAME [stale]      listen on a Unix socket until the script ends
 //	                              (stale: close it at once, leaving the file)
+//	mksock PATH|NAME close [DUR]  accept every client and close it at once, or
+//	                              after DUR, having read nothing
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"waitfor":  cmdWaitfor,
 	"waitgone": cmdWaitgone,
@@ -258,15 +260,48 @@ func cmdWaitexit(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func cmdMksock(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 1 || len(args) > 2 || (len(args) == 2 && args[1] != "stale") {
-		ts.Fatalf("usage: mksock PATH|NAME [stale]")
+	usage := func() { ts.Fatalf("usage: mksock PATH|NAME [stale|close [DUR]]") }
+	if neg || len(args) < 1 || len(args) > 3 {
+		usage()
+	}
+	mode := ""
+	if len(args) > 1 {
+		mode = args[1]
+	}
+	var delay time.Duration
+	switch {
+	case mode == "close" && len(args) == 3:
+		d, err := time.ParseDuration(args[2])
+		ts.Check(err)
+		delay = d
+	case len(args) == 3 || mode != "" && mode != "stale" && mode != "close":
+		usage()
 	}
 	l, err := net.Listen("unix", socketPath(ts, args[0]))
 	ts.Check(err)
 	l.(*net.UnixListener).SetUnlinkOnClose(false)
-	if len(args) == 2 {
+	if mode == "stale" {
 		l.Close()
 		return
 	}
 	ts.Defer(func() { l.Close() })
+	if mode == "close" {
+		go closeEach(l, delay)
+	}
+}
+
+// closeEach accepts clients of l until it is closed and closes each
+// after delay, unread: a peer that accepts and hangs up.
+func closeEach(l net.Listener, delay time.Duration) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		if delay == 0 {
+			c.Close()
+			continue
+		}
+		time.AfterFunc(delay, func() { c.Close() })
+	}
 }

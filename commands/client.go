@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/ipcctl/ipcctl/format"
@@ -111,18 +112,32 @@ func receive(ctx context.Context, conn *ipc.Conn, out *format.PayloadWriter, cou
 	return out.Flush()
 }
 
-// closedEarly explains an end of stream before the expected replies.
-// With no reply at all it is a refusal: exit 69.
+// closedEarly explains an end of stream before the expected replies. A
+// service that ends the connection early, whatever the way, is
+// unavailable: exit 69, every time.
 func closedEarly(name string, got, want int) error {
-	if got == 0 {
+	switch {
+	case got == 0:
 		// Nothing was answered: as far as the client can tell, the
 		// service is not serving it (full, or its handler failed).
-		return fmt.Errorf("%w: service %s closed the connection without replying", ipc.ErrRefused, name)
+		return closedError(fmt.Sprintf("service %s closed the connection without replying", name))
+	case want < 0:
+		return closedError(fmt.Sprintf("service %s closed the connection after %d replies", name, got))
 	}
-	if want < 0 {
-		return fmt.Errorf("service %s closed the connection after %d replies", name, got)
-	}
-	return fmt.Errorf("service %s closed the connection after %d of %d replies", name, got, want)
+	return closedError(fmt.Sprintf("service %s closed the connection after %d of %d replies", name, got, want))
+}
+
+// closedError is a service that ended the connection early: it reads as
+// its message and matches ipc.ErrPeerClosed.
+type closedError string
+
+func (e closedError) Error() string { return string(e) }
+func (e closedError) Unwrap() error { return ipc.ErrPeerClosed }
+
+// peerGone reports whether err says the service ended the connection:
+// an end of stream, a reset, or a write that found it gone.
+func peerGone(err error) bool {
+	return err == io.EOF || errors.Is(err, ipc.ErrPeerClosed)
 }
 
 // stdoutWriter returns the payload printer on stdout.

@@ -28,7 +28,9 @@ const dumpDescription = "Debugging, in three forms.\n\n" +
 	"in the run directory), still accepting, and dump listens in its place, so that new " +
 	"clients connect to dump, which connects each to the service and passes messages both " +
 	"ways while it prints them. Clients keep working; those connected before the tap are " +
-	"not seen. The service sees dump as its client (dump's pid, uid and gid). Events: " +
+	"not seen. The service sees dump as its client (dump's pid, uid and gid), so dump applies " +
+	"the service's allow list (RUNDIR/.NAME.allow, see serve --allow-uid) itself: a client it " +
+	"refuses is closed and reported as an error event, and never reaches the service. Events: " +
 	"\"listening\", then for each client \"connection\" (client id, the client's pid, uid and " +
 	"gid), \"message\" for each message either way (client id, time, payload, from=client or " +
 	"from=service, size), \"error\" and \"disconnection\". --hex prints payloads as hex digits " +

@@ -48,7 +48,7 @@ func ExitCode(err error) int {
 		return int(ExitUsage)
 	case errors.Is(err, ipc.ErrTooLarge), errors.Is(err, ipc.ErrBadData):
 		return int(ExitBadData)
-	case errors.Is(err, ipc.ErrNoService), errors.Is(err, ipc.ErrRefused):
+	case errors.Is(err, ipc.ErrNoService), errors.Is(err, ipc.ErrRefused), errors.Is(err, ipc.ErrPeerClosed):
 		return int(ExitUnavailable)
 	case errors.Is(err, ipc.ErrPermission), errors.Is(err, ipc.ErrUnsafeRunDir):
 		return int(ExitPermission)

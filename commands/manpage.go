@@ -76,6 +76,10 @@ func ManPage(app *cli.App) string {
 	b.WriteString(".SH FILES\n")
 	b.WriteString(".TP\n.I /tmp/.libipc\\-run/NAME\nThe socket of service NAME in LibIPC's default run directory.\n")
 	b.WriteString(".TP\n.I RUNDIR/NAME.lock\nThe lock file LibIPC holds with flock(2) while it serves NAME; ipcctl honours it.\n")
+	b.WriteString(".TP\n.I RUNDIR/.NAME.allow\n" + roffEscape("The allow list of a serve given --allow-uid or --allow-gid, "+
+		"one \"uid N\" or \"gid N\" a line, there while it runs: clients read it to tell a refusal (exit 77) from a "+
+		"service that closes the connection (exit 69), and dump NAME applies it.") + "\n")
+	b.WriteString(".TP\n.I RUNDIR/.NAME.tapped\nThe socket of service NAME, moved aside while dump NAME taps it.\n")
 	b.WriteString(".SH SEE ALSO\n.BR socat (1),\n.BR ncat (1),\n.BR nc (1),\n.BR unix (7)\n")
 	return b.String()
 }

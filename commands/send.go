@@ -27,7 +27,8 @@ func sendCommand() *cli.Command {
 			"gives up after --timeout (default 5s, exit 124). Replies print one per line, escaped " +
 			"(\\n, \\t, \\\\, \\xNN) so each is one line; --raw prints their exact bytes; " +
 			"--format json prints one object per reply. A service that closes the connection " +
-			"before answering makes send fail at once (exit 69 when nothing at all was answered).\n\n" +
+			"before answering makes send fail at once, with exit 69 whether or not some replies came; exit 77 " +
+			"says that the service's allow list refuses the user.\n\n" +
 			"--wait-service DUR waits for NAME to appear instead of failing with exit 69. When " +
 			"IPC_NETWORK has a rule for NAME, send reaches it through that URI." + sendBusDescription,
 		Flags: append([]cli.Flag{
@@ -64,8 +65,12 @@ func runSend(c *cli.Context) error {
 	defer conn.Close()
 	conn.SetQueue(ipc.DefaultQueueBytes, ipc.OverflowBlock)
 	if !wait {
-		_, err := sendAll(c, conn)
-		return err
+		if _, err := sendAll(c, conn); peerGone(err) {
+			return fmt.Errorf("service %s closed the connection before taking every message: %w", c.Args().First(), err)
+		} else if err != nil {
+			return err
+		}
+		return nil
 	}
 	ctx, cancel := timeoutContext(ctx, c.Duration("timeout"))
 	defer cancel()
@@ -105,17 +110,7 @@ func sendAndWait(ctx context.Context, c *cli.Context, g Globals, conn *ipc.Conn,
 			if done() {
 				break
 			}
-			select {
-			case serr := <-sent:
-				if serr != nil {
-					return serr
-				}
-			default:
-			}
-			if err == io.EOF {
-				return closedEarly(c.Args().First(), int(got.Load()), int(target.Load()))
-			}
-			return timeoutErr(err, c.Duration("timeout"))
+			return replyError(c, conn, err, sent, int(got.Load()), int(target.Load()))
 		}
 		if err := out.WriteMessage(p); err != nil {
 			return err
@@ -131,6 +126,28 @@ func sendAndWait(ctx context.Context, c *cli.Context, g Globals, conn *ipc.Conn,
 	default:
 		return nil // replies came before stdin ended: enough
 	}
+}
+
+// replyError explains why the replies stopped with err. A service that
+// ended the connection, whichever way it showed (an end of stream, a
+// reset, a write of ours that found it gone), is closedEarly; an error of
+// the sending side that is not that comes first.
+func replyError(c *cli.Context, conn *ipc.Conn, err error, sent <-chan error, got, want int) error {
+	var serr error
+	select {
+	case serr = <-sent:
+	default:
+		if errors.Is(err, ipc.ErrClosed) {
+			serr = conn.Err() // a failed write closed the connection
+		}
+	}
+	switch {
+	case serr != nil && !peerGone(serr):
+		return serr
+	case peerGone(err) || peerGone(serr):
+		return closedEarly(c.Args().First(), got, want)
+	}
+	return timeoutErr(err, c.Duration("timeout"))
 }
 
 // sendAll sends the command-line messages, else stdin (lines, or one

@@ -110,7 +110,9 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"(the size of the message in bytes).\n\n" +
 	"--allow-uid and --allow-gid accept only those users and groups (a client passes when its uid " +
 	"is listed, or one of its groups): others are refused as they connect and reported as an error " +
-	"event; the refused client fails with exit 77.\n\n" +
+	"event; the refused client fails with exit 77. The list is published in RUNDIR/.NAME.allow " +
+	"while serve runs, so that an ipcctl client tells a refusal (77) from a service that closes the " +
+	"connection (69), and a dump of NAME applies the same list.\n\n" +
 	"Limits keep one client from taking the service down or its memory without bound; past each, " +
 	"that client gets an error event and is disconnected, and the others keep working. " +
 	"--max-clients (default 16384; 0: no bound) refuses clients past N connected at once. " +

@@ -160,12 +160,11 @@ func (c *Conn) readError(err error) error {
 		return ErrClosed
 	case err == io.ErrUnexpectedEOF:
 		return fmt.Errorf("%w: connection closed in the middle of a frame", ErrBadData)
-	case errors.Is(err, syscall.ECONNRESET) && !c.heard.Load():
-		// A service resets a peer it refuses by closing without reading
-		// (see refuse); before any answer, that is what a reset means.
-		return fmt.Errorf("%w: the service closed the connection unread: refused by its UID/GID check", ErrPermission)
 	case errors.Is(err, syscall.ECONNRESET):
-		return fmt.Errorf("%w: connection reset by the service", ErrRefused)
+		// A reset says only that the peer closed with bytes of ours
+		// unread, which depends on timing: it is no refusal (a client
+		// tells those by the service's allow list, see trust.go).
+		return fmt.Errorf("%w: connection reset", ErrPeerClosed)
 	case errors.Is(err, syscall.EPIPE):
 		return io.EOF
 	}
@@ -182,7 +181,7 @@ func (c *Conn) WriteMessage(p []byte) error {
 // is written to the socket (LibIPC's ipc_write).
 func (c *Conn) Write(p []byte) error {
 	if c.closed.Load() {
-		return ErrClosed
+		return c.closedErr()
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -228,7 +227,7 @@ func (c *Conn) ScheduleBatch(ps [][]byte) (int, error) {
 // queued.
 func (c *Conn) schedule(p []byte, more [][]byte) (int, error) {
 	if c.closed.Load() {
-		return 0, ErrClosed
+		return 0, c.closedErr()
 	}
 	c.qmu.Lock()
 	// A caller that accepts to wait writes each chunk it fills itself,
@@ -274,7 +273,7 @@ func (c *Conn) room(size int) error {
 			c.qcond.Wait()
 			if c.closed.Load() {
 				c.qmu.Unlock()
-				return ErrClosed
+				return c.closedErr()
 			}
 			continue
 		case OverflowDrop:
@@ -475,7 +474,7 @@ func (c *Conn) writeAll(chunks [][]byte) error {
 		bufs := make(net.Buffers, len(chunks)) // WriteTo consumes it
 		copy(bufs, chunks)
 		_, err := bufs.WriteTo(c.nc)
-		return err
+		return writeError(err)
 	}
 	var i, skip int
 	var werr error
@@ -498,10 +497,18 @@ func (c *Conn) writeAll(chunks [][]byte) error {
 	if err == nil && werr == nil {
 		c.dl.active.Store(true)
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = werr
 	}
-	return werr
+	return writeError(err)
+}
+
+// writeError names a write that found the peer gone.
+func writeError(err error) error {
+	if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+		return fmt.Errorf("%w: %v", ErrPeerClosed, err)
+	}
+	return err
 }
 
 // fail closes the connection because of err. The loop's reader of the
@@ -512,13 +519,36 @@ func (c *Conn) fail(err error) {
 	c.Close()
 }
 
+// Err returns why the engine closed the connection (a write that failed,
+// a queue that overflowed), or nil while it is open or when its owner
+// closed it.
+func (c *Conn) Err() error { return c.failed() }
+
+// closedErr is what a write to the closed connection returns: why the
+// engine closed it, or ErrClosed.
+func (c *Conn) closedErr() error {
+	if err := c.failed(); err != nil {
+		return fmt.Errorf("%w (%w)", ErrClosed, err)
+	}
+	return ErrClosed
+}
+
+// failed returns why the engine closed the connection, or nil.
+func (c *Conn) failed() error {
+	if f := c.failure.Load(); f != nil {
+		return *f
+	}
+	return nil
+}
+
 // Flush waits until everything scheduled so far is written, or ctx ends.
+// It returns the error that closed the connection, if a write failed.
 func (c *Conn) Flush(ctx context.Context) error {
 	for {
 		c.qmu.Lock()
 		if !c.flushing && len(c.queue) == 0 || c.closed.Load() {
 			c.qmu.Unlock()
-			return nil
+			return c.failed()
 		}
 		if c.drained == nil {
 			c.drained = make(chan struct{})
@@ -528,7 +558,7 @@ func (c *Conn) Flush(ctx context.Context) error {
 		select {
 		case <-drained: // more may have been scheduled since: look again
 		case <-c.gone:
-			return nil
+			return c.failed()
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -564,9 +594,8 @@ func (c *Conn) Close() error {
 		if c.service != nil && l != nil && c.raw != nil {
 			// A service that ends a client reads what the client sent
 			// and nobody will: closing with unread bytes would reset
-			// the connection, and a reset is how a refused client
-			// learns of its refusal (see refuse). The client sees the
-			// end of stream after its replies instead.
+			// the connection: the client sees an orderly end of
+			// stream after its replies instead.
 			c.raw.Read(func(fd uintptr) bool { drain(int(fd)); return true })
 		}
 		err = c.nc.Close()

@@ -92,6 +92,10 @@ func dialChecked(ctx context.Context, name, dir, path string, opts DialOptions) 
 		c.Close()
 		return nil, err
 	}
+	if err := t.checkAllow(name, path); err != nil {
+		c.Close() // after connecting, so that the service sees the attempt
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -22,6 +22,11 @@ var (
 	ErrBadData = errors.New("bad data")
 	// ErrTimeout means a deadline passed before the awaited thing happened.
 	ErrTimeout = errors.New("timed out")
+	// ErrPeerClosed means the peer closed or reset the connection while
+	// something was still due: a write found it gone, or a read was cut
+	// by a reset. (A read that finds a clean end between frames returns
+	// io.EOF.)
+	ErrPeerClosed = errors.New("closed by the peer")
 	// ErrAlreadyRunning means a live service already holds the name.
 	ErrAlreadyRunning = errors.New("already running")
 	// ErrClosed means the connection or loop was closed.

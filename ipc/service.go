@@ -51,9 +51,11 @@ type Service struct {
 	path string
 	ln   *net.UnixListener
 	file fileID // the socket made, removed at Close only if path names it
-	lock *os.File
-	opts ServiceOptions
-	loop *Loop
+	// allowFile is the allow list published beside the socket, if any.
+	allowFile fileID
+	lock      *os.File
+	opts      ServiceOptions
+	loop      *Loop
 
 	budget *budget
 	stop   chan struct{} // closed by Close
@@ -83,7 +85,7 @@ func (l *Loop) Listen(name string, opts ServiceOptions) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := bindService(name, path)
+	s, err := bindService(name, path, opts.Allow)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +117,7 @@ func (l *Loop) Listen(name string, opts ServiceOptions) (*Service, error) {
 // refuses a live one (ErrAlreadyRunning). Path is SocketPath of name in a
 // prepared run directory, or any socket path. Its clients come from
 // Accept; Close ends it.
-func Bind(name, path string) (*Service, error) { return bindService(name, path) }
+func Bind(name, path string) (*Service, error) { return bindService(name, path, nil) }
 
 // Accept waits for the next client of a service made by Bind, with
 // payloads up to max bytes. It returns ErrClosed once the service is
@@ -136,18 +138,25 @@ func acceptError(err error) error {
 	return err
 }
 
-// bindService takes the lock of the socket at path and listens there.
-func bindService(name, path string) (*Service, error) {
+// bindService takes the lock of the socket at path, publishes the allow
+// list (before any client can connect) and listens there.
+func bindService(name, path string, allow *Allow) (*Service, error) {
 	lock, err := lockService(path)
 	if err != nil {
 		return nil, err
 	}
-	ln, file, err := listenSocket(path)
+	allowFile, err := publishAllow(path, allow)
 	if err != nil {
 		lock.Close()
 		return nil, err
 	}
-	return &Service{name: name, path: path, ln: ln, file: file, lock: lock, stop: make(chan struct{})}, nil
+	ln, file, err := listenSocket(path)
+	if err != nil {
+		removeIfSame(allowPath(path), allowFile)
+		lock.Close()
+		return nil, err
+	}
+	return &Service{name: name, path: path, ln: ln, file: file, allowFile: allowFile, lock: lock, stop: make(chan struct{})}, nil
 }
 
 // lockService takes LibIPC's lock file for the socket at path. The lock is
@@ -269,10 +278,11 @@ func (s *Service) admit(c *Conn) error {
 
 // refuse closes a refused peer. It waits (briefly) for the peer's first
 // bytes. A peer refused by the allow list (reset) is closed without reading
-// them, so that the kernel resets the connection and the peer learns it was
-// denied (a Conn reports ErrPermission) instead of seeing a quiet end of
-// stream. A peer over the client bound gets that quiet end of stream: its
-// bytes are read first, so that it is not mistaken for a denied one.
+// them, so that it reads nothing of the service, not even an orderly end
+// of stream. A peer over the client bound gets a quiet end of stream: its
+// bytes are read first. Neither is how an ipcctl client tells a refusal:
+// that depends on timing; it reads the allow list the service publishes
+// (see allowfile.go).
 func refuse(c *Conn, reset bool) {
 	c.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
 	if raw, err := c.nc.(*net.UnixConn).SyscallConn(); err == nil {
@@ -324,6 +334,11 @@ func (s *Service) Close() error {
 	err := s.ln.Close()
 	if _, rmErr := removeIfSame(s.path, s.file); rmErr != nil && err == nil {
 		err = rmErr
+	}
+	if s.allowFile != (fileID{}) {
+		if _, rmErr := removeIfSame(allowPath(s.path), s.allowFile); rmErr != nil && err == nil {
+			err = rmErr
+		}
 	}
 	s.lock.Close() // closing the file releases the flock
 	return err

@@ -404,13 +404,13 @@ func TestServiceMaxClients(t *testing.T) {
 
 func TestServiceAllowRefuses(t *testing.T) {
 	l := newLoop(t, Options{})
-	serve(t, l, "svc", ServiceOptions{Allow: &Allow{UIDs: []int{os.Getuid() + 4242}}})
-	c := dial(t, l, "svc")
+	s := serve(t, l, "svc", ServiceOptions{Allow: &Allow{UIDs: []int{os.Getuid() + 4242}}})
+	// Dial reads the allow list the service publishes and tells a
+	// refusal at once, after connecting, so that the service sees it.
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
-	_, err := c.Request(ctx, []byte("hello"))
-	if !errors.Is(err, ErrPermission) {
-		t.Fatalf("refused client's request: got %v, want ErrPermission", err)
+	if _, err := Dial(ctx, "svc", DialOptions{RunDir: l.RunDir()}); !errors.Is(err, ErrPermission) {
+		t.Fatalf("refused client's dial: got %v, want ErrPermission", err)
 	}
 	ev := expect(t, l, EventError)
 	if !errors.Is(ev.Err, ErrPermission) {
@@ -422,11 +422,19 @@ func TestServiceAllowRefuses(t *testing.T) {
 	if !strings.Contains(ev.Err.Error(), fmt.Sprint(os.Getuid())) {
 		t.Fatalf("the error does not name the uid: %v", ev.Err)
 	}
-	// A refused peer is not a connection: no disconnection follows.
-	c2 := dial(t, l, "svc")
-	c2.Write([]byte("x"))
-	if ev := next(t, l); ev.Type != EventError {
-		t.Fatalf("got %v after a refusal, want the next refusal", ev.Type)
+	// A client that does not look is refused by the service, gets no
+	// reply, and is not a connection: no disconnection follows.
+	nc, err := net.Dial("unix", s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewConn(nc, 0)
+	defer c.Close()
+	if p, err := c.Request(ctx, []byte("hello")); err == nil {
+		t.Fatalf("a refused client got %q", p)
+	}
+	if ev := next(t, l); ev.Type != EventError || !errors.Is(ev.Err, ErrPermission) {
+		t.Fatalf("got %v (%v) after a refusal, want the next refusal", ev.Type, ev.Err)
 	}
 }
 

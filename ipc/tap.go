@@ -19,7 +19,9 @@ import (
 // a connection to the service (Aside). Close puts the service's socket back.
 //
 // Clients connected before the tap keep their direct connection and are
-// not seen. The service sees the tap's credentials, not the clients'.
+// not seen. The service sees the tap's credentials, not the clients', so
+// the tap applies the allow list the service publishes itself: a client
+// the service would refuse is refused by the tap, and never reaches it.
 // Each step is a link or a rename in the run directory, so a client never
 // finds the name missing. If the process is killed, the next tap of the
 // same name puts the service back first.
@@ -29,6 +31,8 @@ type Tap struct {
 	ln    *net.UnixListener
 	own   fileID // the tap's socket, removed at Close only if still there
 	svc   fileID // the service's socket, put back only if still live
+	allow *Allow // the service's allow list; nil accepts everyone
+	name  string
 	max   int
 	once  sync.Once
 	err   error
@@ -63,13 +67,17 @@ func NewTap(ctx context.Context, rundir, name string, maxSize int) (*Tap, error)
 	if err != nil {
 		return nil, dialError(name, path, err)
 	}
+	allow, err := serviceAllow(path, fi)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.Link(path, aside); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("service %q is already tapped (%s exists)", name, aside)
 		}
 		return nil, fmt.Errorf("cannot tap %s: %w", path, pathError(err))
 	}
-	t := &Tap{path: path, aside: aside, max: maxSize, svc: idOf(fi)}
+	t := &Tap{path: path, aside: aside, max: maxSize, svc: idOf(fi), allow: allow, name: name}
 	if t.ln, err = listenLike(tmp, fi); err == nil {
 		t.own, _ = idAt(tmp)
 		if err = os.Rename(tmp, path); err != nil {
@@ -130,13 +138,35 @@ func listenLike(path string, fi fs.FileInfo) (*net.UnixListener, error) {
 	return ln, nil
 }
 
-// Accept returns the next client that connected to the tap.
+// serviceAllow reads the allow list the service whose socket fi
+// describes publishes, trusting a file of the socket's owner, the caller
+// or root. A list that cannot be read is an error: the tap would let
+// through clients the service refuses.
+func serviceAllow(path string, fi fs.FileInfo) (*Allow, error) {
+	owner := ownerOf(fi)
+	allow, err := readAllow(path, func(uid int) bool { return uid == 0 || uid == owner || uid == os.Geteuid() })
+	if err != nil {
+		return nil, fmt.Errorf("cannot tap %s: it could not apply the service's allow list: %w", path, err)
+	}
+	return allow, nil
+}
+
+// Accept returns the next client that connected to the tap. A client the
+// service's allow list refuses is closed, as the service closes it, and
+// Accept returns an error wrapping ErrPermission that names it; the next
+// call goes on accepting.
 func (t *Tap) Accept() (MessageConn, error) {
 	uc, err := t.ln.AcceptUnix()
 	if err != nil {
 		return nil, acceptError(err)
 	}
-	return NewConn(uc, t.max), nil
+	c := NewConn(uc, t.max)
+	if !t.allow.Permits(c.peer) {
+		go refuse(c, true)
+		return nil, fmt.Errorf("%w: uid %d gid %d (pid %d) is not allowed on %s",
+			ErrPermission, c.peer.UID, c.peer.GID, c.peer.PID, t.name)
+	}
+	return c, nil
 }
 
 // Aside is the path of the service's socket, moved aside: where a

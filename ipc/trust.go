@@ -87,3 +87,21 @@ func (t trust) checkPeer(c *Conn, path string) error {
 	}
 	return nil
 }
+
+// checkAllow tells the caller at once that the service will refuse it:
+// the service publishes its allow list (allowfile.go), so that a refusal
+// is told apart from a service that closes the connection for any other
+// reason. A list the client cannot read or trust is left to the service
+// to apply.
+func (t trust) checkAllow(name, path string) error {
+	a, err := readAllow(path, t.trusts)
+	if err != nil || a == nil {
+		return nil
+	}
+	me := selfCred()
+	if a.Permits(me) {
+		return nil
+	}
+	return fmt.Errorf("%w: service %s accepts only %s (%s), not uid %d gid %d: refused by its UID/GID check",
+		ErrPermission, name, a, allowPath(path), me.UID, me.GID)
+}

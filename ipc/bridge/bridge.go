@@ -118,10 +118,14 @@ func (b *Bridge) Serve(ctx context.Context) error {
 				return nil
 			}
 			b.emit(BridgeEvent{Type: ipc.EventError, Err: fmt.Errorf("accept on %s: %w", b.Addr(), err)})
-			if !temporary(err) {
+			switch {
+			case errors.Is(err, ipc.ErrPermission):
+				// A client refused (a tap's allow list): the next may pass.
+			case !temporary(err):
 				return err
+			default:
+				time.Sleep(50 * time.Millisecond)
 			}
-			time.Sleep(50 * time.Millisecond)
 		}
 		if start == nil {
 			if slots != nil {
