@@ -603,10 +603,13 @@ func (l *Loop) Broadcast(s *Service, p []byte) int {
 	return n
 }
 
-// Flush waits until every connection's queue is written, or ctx ends.
+// Flush waits until every connection's queue is written, or ctx ends
+// (it returns ctx's error then). A connection whose write failed is
+// passed over: its error is its own, reported as its error event.
 func (l *Loop) Flush(ctx context.Context) error {
 	for _, c := range l.Conns() {
-		if err := c.Flush(ctx); err != nil {
+		c.Flush(ctx)
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 	}

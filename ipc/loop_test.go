@@ -450,3 +450,30 @@ func TestPendingCountsOnlyEventsToCome(t *testing.T) {
 		t.Fatalf("Pending once the disconnection is handed out: %d, want 0", n)
 	}
 }
+
+// TestLoopFlushPassesFailedConn: a connection whose write failed does
+// not keep Flush from the others.
+func TestLoopFlushPassesFailedConn(t *testing.T) {
+	l := newLoop(t, Options{})
+	serve(t, l, "svc", ServiceOptions{})
+	gone := dial(t, l, "svc")
+	first := expect(t, l, EventConnection).Conn
+	stays := dial(t, l, "svc")
+	second := expect(t, l, EventConnection).Conn
+	gone.Close()
+	for i := 0; i < 100 && first.Err() == nil; i++ {
+		first.Schedule([]byte("to nobody"))
+		time.Sleep(time.Millisecond)
+	}
+	if first.Err() == nil {
+		t.Fatal("writes to a closed peer did not fail")
+	}
+	second.Schedule([]byte("kept"))
+	if err := l.Flush(context.Background()); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	stays.NetConn().SetReadDeadline(timeout())
+	if p, err := stays.ReadMessage(); err != nil || string(p) != "kept" {
+		t.Fatalf("the other client got %q, %v", p, err)
+	}
+}
