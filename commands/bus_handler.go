@@ -39,8 +39,13 @@ func newBusHandler(cl *bus.Client, name, line string, raw bool, maxSize, maxProc
 }
 
 // call runs the handler for one call, once a slot is free, and answers it.
-func (b *busHandler) call(h bus.Header, body []byte) {
-	b.slots <- struct{}{}
+// It returns ctx's error when ctx ends first.
+func (b *busHandler) call(ctx context.Context, h bus.Header, body []byte) error {
+	select {
+	case b.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
@@ -48,6 +53,7 @@ func (b *busHandler) call(h bus.Header, body []byte) {
 		answer, err := b.run(&h, body)
 		b.answer(&h, answer, err)
 	}()
+	return nil
 }
 
 // run runs the handler on body and returns its output, less one trailing

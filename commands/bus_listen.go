@@ -182,7 +182,7 @@ func (l *busListener) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		counted, err := l.handle(&h, body)
+		counted, err := l.handle(ctx, &h, body)
 		if err != nil {
 			return err
 		}
@@ -198,12 +198,11 @@ func (l *busListener) run(ctx context.Context) error {
 
 // handle deals with one envelope and reports whether it counts toward
 // --count: messages and presence notices do.
-func (l *busListener) handle(h *bus.Header, body []byte) (bool, error) {
+func (l *busListener) handle(ctx context.Context, h *bus.Header, body []byte) (bool, error) {
 	switch h.Op {
 	case "msg":
 		if h.Call != 0 && l.handler != nil {
-			l.handler.call(*h, body)
-			return true, nil
+			return true, l.handler.call(ctx, *h, body)
 		}
 		return true, l.out.message(h, body)
 	case "presence":
