@@ -16,8 +16,9 @@ import (
 
 // sendBusDescription is the part of send's help about buses.
 const sendBusDescription = "\n\nOn a bus (serve --bus), --group G publishes each message to group G and " +
-	"--to ADDR sends it to the one client at address ADDR; send exits 0 once they are written " +
-	"(a group with no members is not an error), and exits 69 when no client has address ADDR.\n\n" +
+	"--to ADDR sends it to the one client at address ADDR; send exits 0 once the bus has taken " +
+	"them (a group with no members is not an error), 69 when no client has address ADDR, and 65 " +
+	"when the bus refused one (a payload over its --max-size).\n\n" +
 	"With -w, each message is a call and send prints its answer: to ADDR, or to the first member " +
 	"of G that answers. --each (with --group) calls every member and prints every answer (with " +
 	"--format json each carries \"from\", the member's address). A call to an empty group or an " +
@@ -75,10 +76,7 @@ func runBusSend(c *cli.Context, g Globals) error {
 		if err := publish(c, cl, t, max); err != nil {
 			return err
 		}
-		if t.to != "" {
-			return checkDelivered(ctx, cl, c.Duration("timeout"))
-		}
-		return nil
+		return checkDelivered(ctx, cl, t, c.Duration("timeout"))
 	}
 	k := &caller{cl: cl, name: c.Args().First(), out: newBusPrinter(g, c.Bool("raw"), false),
 		stderr: g.Stderr, each: c.Bool("each"), timeout: c.Duration("timeout")}
@@ -144,12 +142,18 @@ func publish(c *cli.Context, cl *bus.Client, t busTarget, max int) error {
 	return err
 }
 
-// checkDelivered asks the bus for its clients and reads what came before
-// the answer: the bus handles a client's envelopes in order, so an
-// undeliverable notice for what publish sent arrives first.
-func checkDelivered(ctx context.Context, cl *bus.Client, timeout time.Duration) error {
+// checkDelivered asks the bus for a list and reads what came before the
+// answer: the bus handles a client's envelopes in order, so an error or
+// an undeliverable notice for what publish sent arrives first. The list
+// is of the group published to, or of the presence group for an address:
+// a short answer, which serves only as a barrier.
+func checkDelivered(ctx context.Context, cl *bus.Client, t busTarget, timeout time.Duration) error {
 	const ref = 1<<63 + 1
-	if err := cl.Send(&bus.Header{Op: "list", Ref: ref}, nil); err != nil {
+	group := t.group
+	if group == "" {
+		group = bus.PresenceGroup
+	}
+	if err := cl.Send(&bus.Header{Op: "list", Group: group, Ref: ref}, nil); err != nil {
 		return err
 	}
 	var undelivered error
