@@ -149,11 +149,12 @@ func switchOptions(c *cli.Context, g Globals) (bridge.EndpointOptions, error) {
 		return bridge.EndpointOptions{}, UsageErrorf("bad --max-conns %d: want 0 (no bound) or more", c.Int("max-conns"))
 	}
 	return bridge.EndpointOptions{
-		RunDir:  g.RunDir,
-		MaxSize: max,
-		Framing: framing,
-		TLS:     bridge.TLSFiles{Cert: c.String("cert"), Key: c.String("key"), CA: c.String("ca")},
-		WS:      bridge.WSOptions{Binary: c.Bool("ws-binary"), Origins: c.StringSlice("origin")},
+		RunDir:      g.RunDir,
+		MaxSize:     max,
+		TrustOwners: g.TrustOwners,
+		Framing:     framing,
+		TLS:         bridge.TLSFiles{Cert: c.String("cert"), Key: c.String("key"), CA: c.String("ca")},
+		WS:          bridge.WSOptions{Binary: c.Bool("ws-binary"), Origins: c.StringSlice("origin")},
 	}, nil
 }
 

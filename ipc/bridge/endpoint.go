@@ -38,6 +38,10 @@ type EndpointOptions struct {
 	RunDir string
 	// MaxSize is the largest message accepted (DefaultMaxSize when 0).
 	MaxSize int
+	// TrustOwners are the users whose local services' sockets may be
+	// dialled besides the run directory's owner, the caller and root
+	// (ipc.DialOptions.TrustOwners; nil reads $IPC_TRUST_OWNER).
+	TrustOwners []int
 	// Framing is the framing of "tcp" and "tls" endpoints that name none.
 	Framing Framing
 	// TLS names the certificate files of "tls" and "wss" endpoints.
@@ -233,7 +237,7 @@ func (e Endpoint) dialUnix(ctx context.Context, opts EndpointOptions) (*ipc.Conn
 	if strings.HasPrefix(e.Name, "/") {
 		return ipc.DialPath(ctx, e.Name, opts.MaxSize)
 	}
-	return ipc.Dial(ctx, e.Name, ipc.DialOptions{RunDir: opts.RunDir, MaxSize: opts.MaxSize})
+	return ipc.Dial(ctx, e.Name, ipc.DialOptions{RunDir: opts.RunDir, MaxSize: opts.MaxSize, TrustOwners: opts.TrustOwners})
 }
 
 // dialStream opens a TCP connection, under TLS for tls.

@@ -126,7 +126,7 @@ func serveTCPd(ctx context.Context, nc net.Conn, opts EndpointOptions) (client, 
 		tcpdRefuse(nc)
 		return nil, nil, name, err
 	}
-	service, err = ipc.Dial(ctx, name, ipc.DialOptions{RunDir: opts.RunDir, MaxSize: opts.MaxSize})
+	service, err = ipc.Dial(ctx, name, ipc.DialOptions{RunDir: opts.RunDir, MaxSize: opts.MaxSize, TrustOwners: opts.TrustOwners})
 	if err != nil {
 		tcpdRefuse(nc)
 		return nil, nil, name, err
