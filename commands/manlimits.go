@@ -23,6 +23,9 @@ var manLimits = []struct{ name, text string }{
 	{"Idle clients", "--idle-timeout closes a client of serve with nothing received from it or written " +
 		"to it for that long; off by default, since subscribers and interactive sessions may rightly " +
 		"stay silent."},
+	{"Switch pairs", "switch --idle-timeout closes a pair through which no whole message passed either " +
+		"way for that long (default: never); --max-conns bounds the pairs at once (default: no bound). " +
+		"A TLS handshake or a TCPd client's service name must come within 10s."},
 	{"Send queues", "Each client of a service has a queue of 4MiB of messages to be written; a client " +
 		"that does not read is closed when it is full, and the others are not slowed. Clients (send, " +
 		"connect) wait for room instead of dropping."},

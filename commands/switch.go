@@ -17,7 +17,10 @@ const switchDescription = "Relay messages between two endpoints, both ways (LibI
 	"pairs go on. Each direction passes one message at a time, so a side that reads slowly " +
 	"slows the other down instead of making the switch buffer. When one side ends cleanly (a " +
 	"shell pipe reaching its end), what the other still sends is passed on until it ends too " +
-	"or stays silent for --linger (default 1s; LibIPC peers cannot half-close).\n\n" +
+	"or stays silent for --linger (default 1s; LibIPC peers cannot half-close). --idle-timeout " +
+	"closes a pair through which no whole message passed, either way, for DUR (default 0: never), " +
+	"with an error event: set it on a switch open to the network, so that a client that connects " +
+	"and stays silent, or sends a message byte by byte, does not hold its pair for ever.\n\n" +
 	"Endpoints:\n\n" +
 	"  NAME, unix:NAME       the service NAME in the run directory. As A, ipcctl becomes the " +
 	"service (with LibIPC's lock file; a stale socket is replaced, a live one refused); as B, " +
@@ -63,6 +66,7 @@ func switchCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "framing", Usage: "framing of tcp:// and tls:// sides: `ipc|line|raw|json`", Value: "ipc"},
 			&cli.IntFlag{Name: "max-conns", Usage: "at most `N` pairs at once; others wait (0: no bound)"},
+			&cli.DurationFlag{Name: "idle-timeout", Usage: "close a pair through which no message passed for `DUR` (0: never)"},
 			&cli.DurationFlag{Name: "linger", Usage: "once one side of a pair ends, pass the other's messages until `DUR` of silence", Value: time.Second},
 			flagMaxSize,
 			&cli.StringFlag{Name: "cert", Usage: "TLS certificate `FILE` (PEM)", TakesFile: true},
@@ -120,6 +124,11 @@ func switchBridge(c *cli.Context, g Globals) (*bridge.Bridge, error) {
 		MaxConns: c.Int("max-conns"),
 		Linger:   c.Duration("linger"),
 		Messages: g.Verbose || g.JSON,
+
+		IdleTimeout: c.Duration("idle-timeout"),
+	}
+	if b.IdleTimeout < 0 {
+		return nil, UsageErrorf("--idle-timeout must be positive (0: never)")
 	}
 	if c.NArg() == 1 {
 		if from.Scheme != "tcp" && from.Scheme != "tls" {

@@ -135,6 +135,7 @@ complete -c ipcctl -n '__ipcctl_cmd connect' -l group -x -d 'with --bus: subscri
 complete -c ipcctl -n '__ipcctl_at connect 0' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l framing -x -a 'ipc line raw json' -d 'framing of tcp:// and tls:// sides: ipc|line|raw|json'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l max-conns -x -d 'at most N pairs at once; others wait (0: no bound)'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l idle-timeout -x -d 'close a pair through which no message passed for DUR (0: never)'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l linger -x -d 'once one side of a pair ends, pass the other\'s messages until DUR of silence'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l max-size -x -d 'refuse received messages over BYTES (suffixes K, KiB, M, MiB)'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l cert -r -F -d 'TLS certificate FILE (PEM)'

@@ -37,6 +37,11 @@ type Bridge struct {
 	// keeps the pair until the other side ends too: what a direct
 	// connection would do. Linger then does not apply.
 	HalfClose bool
+	// IdleTimeout closes a pair through which no message has passed,
+	// either way, for that long (0: never), reported as an EventError
+	// wrapping ErrTimeout. A message counts once whole: a peer that sends
+	// a message byte by byte does not keep its pair alive.
+	IdleTimeout time.Duration
 	// Messages reports every message passed on (EventSwitchRx when read
 	// from one side, EventSwitchTx once written to the other).
 	Messages bool
@@ -220,9 +225,18 @@ func (b *Bridge) relay(ctx context.Context, id uint64, a, to ipc.MessageConn, ta
 		a = &tap{MessageConn: a, b: b, id: id, rx: "a>b", tx: "b>a"}
 		to = &tap{MessageConn: to, b: b, id: id, rx: "b>a", tx: "a>b"}
 	}
+	var idle *idleWatch
+	if b.IdleTimeout > 0 {
+		idle = watchIdle(b.IdleTimeout, a, to)
+		defer idle.stop()
+		a, to = &active{a, idle}, &active{to, idle}
+	}
 	err := b.passBoth(ctx, a, to)
 	if ctx.Err() != nil {
 		err = nil
+	}
+	if idle != nil && idle.err() != nil {
+		err = idle.err()
 	}
 	b.end(id, target, err)
 }
