@@ -71,9 +71,11 @@ for s in $sockets; do
 done
 while [ ! -S "$work/rep" ]; do sleep 0.05; done
 
-commands=("$ipcctl send --wait pong ping" "nngcat --req --dial ipc://$work/rep --data ping")
+# A generous --timeout: on a loaded machine a reply may take more than
+# the default 5 s, and a failed run would stop the benchmark.
+commands=("$ipcctl send --wait --timeout 60s pong ping" "nngcat --req --dial ipc://$work/rep --data ping")
 for s in cat socatcat s6cat; do
-	case " $sockets " in *" $s "*) commands+=("$ipcctl send --wait $s ping") ;; esac
+	case " $sockets " in *" $s "*) commands+=("$ipcctl send --wait --timeout 60s $s ping") ;; esac
 done
 hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/send.json" "${commands[@]}" > /dev/null
 # medians in ms, in the order of commands: pong, nngcat, cat, socatcat, s6cat
