@@ -229,6 +229,9 @@ func (c *Conn) schedule(p []byte, more [][]byte) (int, error) {
 	if c.closed.Load() {
 		return 0, c.closedErr()
 	}
+	if f := c.failure.Load(); f != nil {
+		return 0, *f // the peer is gone; its end is yet to be read
+	}
 	c.qmu.Lock()
 	// A caller that accepts to wait writes each chunk it fills itself,
 	// from the CPU whose cache holds it, as far as the socket takes it
@@ -413,7 +416,7 @@ func (c *Conn) flush() {
 		}
 		c.qmu.Unlock()
 		if err != nil {
-			c.fail(err)
+			c.writeFailed(err)
 			return
 		}
 		if room {
@@ -509,6 +512,19 @@ func writeError(err error) error {
 		return fmt.Errorf("%w: %v", ErrPeerClosed, err)
 	}
 	return err
+}
+
+// writeFailed ends the writing of a connection because of err. A peer
+// that is gone (ErrPeerClosed) may have sent messages before it left: a
+// connection the loop reads is left to it, so that they are handed out
+// before the error and the disconnection; Schedule refuses from now on.
+// Any other failure closes the connection at once.
+func (c *Conn) writeFailed(err error) {
+	if errors.Is(err, ErrPeerClosed) && c.loop != nil && c.raw != nil {
+		c.failure.CompareAndSwap(nil, &err)
+		return
+	}
+	c.fail(err)
 }
 
 // fail closes the connection because of err. The loop's reader of the
