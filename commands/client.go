@@ -50,12 +50,24 @@ func dialService(ctx context.Context, c *cli.Context, g Globals) (*ipc.Conn, err
 
 // dialFrames is dialService accepting frames of up to max bytes.
 func dialFrames(ctx context.Context, c *cli.Context, g Globals, max int) (*ipc.Conn, error) {
-	return bridge.Dial(ctx, c.Args().First(), ipc.DialOptions{
+	conn, err := bridge.Dial(ctx, c.Args().First(), ipc.DialOptions{
 		RunDir:      g.RunDir,
 		MaxSize:     max,
 		Wait:        c.Duration("wait-service"),
 		TrustOwners: g.TrustOwners,
 	})
+	if err == nil && g.Verbose {
+		fmt.Fprintf(g.Stderr, "ipcctl: connected to %s at %s\n", c.Args().First(), remoteAddr(conn))
+	}
+	return conn, err
+}
+
+// remoteAddr names where conn leads: a socket path or a network address.
+func remoteAddr(conn *ipc.Conn) string {
+	if nc := conn.NetConn(); nc != nil && nc.RemoteAddr() != nil && nc.RemoteAddr().String() != "" {
+		return nc.RemoteAddr().String()
+	}
+	return "an unnamed socket"
 }
 
 // sizeFlag reads a size flag, naming the flag in a usage error.

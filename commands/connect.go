@@ -24,8 +24,9 @@ func connectCommand() *cli.Command {
 			"its newline); each message received is printed as it arrives, escaped so it is one " +
 			"line (or one JSON object with --format json). On a terminal, connect shows a prompt " +
 			"on stderr and colours incoming messages (--color, NO_COLOR); otherwise it prints plain " +
-			"lines only. It ends when the service closes the connection, or when stdin ends and " +
-			"--linger (default 1s) has passed with no message arriving." + connectBusDescription,
+			"lines only, coloured with --color always. It ends when the service closes the " +
+			"connection, or when stdin ends and --linger (default 1s) has passed with no message " +
+			"arriving." + connectBusDescription,
 		Flags: append([]cli.Flag{
 			&cli.DurationFlag{Name: "linger", Usage: "after stdin ends, wait `DUR` for replies", Value: time.Second},
 			flagWaitService,
@@ -78,7 +79,8 @@ func newSession(c *cli.Context, g Globals, conn *ipc.Conn) *session {
 	}
 	f, isFile := in.(*os.File)
 	tty := isFile && isatty.IsTerminal(f.Fd()) && !g.JSON
-	colour := tty && format.UseColor(format.ColorMode(g.Color), os.Stdout)
+	// --color always colours a pipe too; auto colours a terminal only.
+	colour := !g.JSON && format.UseColor(g.Color, os.Stdout)
 	return &session{
 		name:   c.Args().First(),
 		conn:   conn,
@@ -176,7 +178,11 @@ func (s *session) print(p []byte, flush bool) {
 		s.prompt()
 		return
 	}
-	s.out.WriteMessage(p)
+	if s.style.Enabled() {
+		s.out.WriteMessageStyled(p, s.style.Incoming)
+	} else {
+		s.out.WriteMessage(p)
+	}
 	if flush {
 		s.out.Flush()
 	}

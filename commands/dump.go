@@ -81,18 +81,18 @@ func runDump(c *cli.Context) error {
 	d := dumper{hex: c.Bool("hex") && !g.JSON, count: c.Int("count")}
 	switch {
 	case c.Bool("members") || c.IsSet("group"):
-		d.enc = format.NewEncoder(g.Stdout, g.Mode())
+		d.enc = g.Encoder()
 		return d.members(c, g)
 	case c.IsSet("decode") && c.NArg() > 0:
 		return UsageErrorf("--decode reads a file; give no NAME with it")
 	case c.IsSet("decode"):
-		d.enc = format.NewEncoder(g.Stdout, g.Mode())
+		d.enc = g.Encoder()
 		return d.decode(c, max)
 	case c.NArg() == 0:
-		d.enc = format.NewEncoder(g.Stdout, g.Mode())
+		d.enc = g.Encoder()
 		return d.list(ipc.ResolveRunDir(g.RunDir))
 	}
-	d.enc = format.NewEncoder(g.Stdout, g.Mode(), format.WithTime(true))
+	d.enc = g.Encoder()
 	return d.tap(c, g, max)
 }
 

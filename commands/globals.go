@@ -41,8 +41,8 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "format", Usage: "print events as `text|json`", Value: "text"},
 		&cli.BoolFlag{Name: "json", Usage: "same as --format json", DisableDefaultText: true},
 		&cli.StringFlag{Name: "color", Usage: "colour output `auto|always|never`", Value: "auto"},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only data and errors", DisableDefaultText: true},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print progress notes on stderr", DisableDefaultText: true},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only data and errors: no listening, connection or disconnection events, no notes", DisableDefaultText: true},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print more: serve's sent messages, switch's traffic, clients' connection notes on stderr", DisableDefaultText: true},
 		&cli.BoolFlag{Name: "version", Usage: "print the version and exit", DisableDefaultText: true},
 	}
 }
@@ -89,6 +89,12 @@ func (g Globals) Mode() format.Mode {
 		return format.JSON
 	}
 	return format.Text
+}
+
+// Encoder returns the encoder of the events a command prints on stdout,
+// in the --format and with the --quiet chosen.
+func (g Globals) Encoder() format.Encoder {
+	return format.NewEncoder(g.Stdout, g.Mode(), format.WithQuiet(g.Quiet))
 }
 
 // checkGlobals checks the global flags before any command runs.

@@ -59,9 +59,11 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"ready. The other events are \"connection\" (client id, then the peer's pid, uid and gid), " +
 	"\"message\" (client id and payload), \"disconnection\", \"error\" (client id when one is " +
 	"concerned, and the error text), \"timer\" (with --timer, numbered from 1) and, with --verbose, \"sent\" for " +
-	"each message written to a client. In text, fields are tab-separated and payloads escaped " +
-	"(\\n, \\t, \\r, \\\\, \\xNN) so that each event is one line; --format json prints one object " +
-	"per event. Output is flushed whenever no more events are waiting, so a reader at the other end " +
+	"each message written to a client. In text, a line is the event, the client id (\"-\" for " +
+	"none), the time, the payload (empty for events without one), then key=value fields, " +
+	"tab-separated, with payloads escaped (\\n, \\t, \\r, \\\\, \\xNN) so that each event is one " +
+	"line; --format json prints one object per event (docs/events.md describes both). --quiet " +
+	"leaves out listening, connection and disconnection. Output is flushed whenever no more events are waiting, so a reader at the other end " +
 	"of a pipe sees each event at once.\n\n" +
 	"Stream mode (the default) makes a script the service, through a pipe, a FIFO or a bash " +
 	"coproc: it reads the events and writes commands on serve's stdin, one per line:\n\n" +

@@ -33,7 +33,7 @@ func TestHandlerShutdownWhileDispatching(t *testing.T) {
 		go func() {
 			done <- app.RunContext(ctx, reorderArgs(app, []string{"ipcctl", "--rundir", dir, "serve", "hs", "--handler", "cat", "--max-procs", "2"}))
 		}()
-		waitFor(t, &out, "listening\t-\tservice=hs\t")
+		waitFor(t, &out, "\t\tservice=hs\t")
 		var senders sync.WaitGroup
 		for i := 0; i < 4; i++ {
 			senders.Add(1)

@@ -63,13 +63,9 @@ func newServer(cfg serveConfig, stdin io.Reader) (*server, error) {
 	if stdin == nil {
 		stdin = os.Stdin
 	}
-	mode := format.Text
-	if cfg.g.JSON {
-		mode = format.JSON
-	}
 	s := &server{
 		cfg:    cfg,
-		enc:    format.NewEncoder(cfg.g.Stdout, mode),
+		enc:    cfg.g.Encoder(),
 		stderr: &lockedWriter{w: cfg.g.Stderr},
 		stdin:  stdin,
 		left:   make(chan struct{}, 1),

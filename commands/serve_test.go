@@ -150,7 +150,7 @@ func TestServeOwnUID(t *testing.T) {
 	go func() {
 		done <- app.RunContext(ctx, reorderArgs(app, []string{"ipcctl", "--rundir", dir, "serve", "own", "--allow-uid", uid}))
 	}()
-	waitFor(t, &out, "listening\t-\tservice=own\tpath="+dir+"/own\n")
+	waitFor(t, &out, "\t\tservice=own\tpath="+dir+"/own\n")
 
 	c, err := bridge.Dial(ctx, "own", ipc.DialOptions{RunDir: dir})
 	if err != nil {
@@ -162,7 +162,7 @@ func TestServeOwnUID(t *testing.T) {
 	}
 	waitFor(t, &out, "\tping\n")
 	// Connection ids are unique in the process, which dials too.
-	m := regexp.MustCompile(`(?m)^message\t(\d+)\tping$`).FindStringSubmatch(out.String())
+	m := regexp.MustCompile(`(?m)^message\t(\d+)\t[^\t]+\tping$`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no message event in:\n%s", out.String())
 	}

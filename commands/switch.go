@@ -90,7 +90,7 @@ func runSwitch(c *cli.Context) error {
 	}
 	ctx, stop := signalContext(c)
 	defer stop()
-	enc := format.NewEncoder(g.Stdout, g.Mode(), format.WithTime(g.JSON))
+	enc := g.Encoder()
 	b.Report = func(ev bridge.BridgeEvent) {
 		enc.Write(bridgeRecord(ev))
 		enc.Flush()

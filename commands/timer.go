@@ -17,7 +17,8 @@ func timerCommand() *cli.Command {
 			"for pipelines. The first event comes one DUR after the start. Ticks keep to the " +
 			"clock: a slow reader makes ticks be skipped, never later ones drift. Each event " +
 			"carries its time and a tick number counted from 1. In text, a line is \"timer\", " +
-			"\"-\" (no client), the time, and \"tick=N\", separated by tabs. The command runs " +
+			"\"-\" (no client), the time, an empty payload column and \"tick=N\", separated by " +
+			"tabs, as every event is (docs/events.md). The command runs " +
 			"until --count events are printed, or until SIGINT or SIGTERM, and exits 0.\n\n" +
 			"  ipcctl timer --count 3 1s\n" +
 			"  ipcctl --json timer 200ms | while read -r event; do ...; done",
@@ -46,7 +47,7 @@ func runTimer(c *cli.Context) error {
 	}
 	ctx, stop := signalContext(c)
 	defer stop()
-	enc := format.NewEncoder(g.Stdout, g.Mode(), format.WithTime(true))
+	enc := g.Encoder()
 	return tick(ctx.Done(), enc, period, count)
 }
 

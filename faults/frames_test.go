@@ -21,25 +21,25 @@ func TestLengthPrefixes(t *testing.T) {
 	c := dial(t, dir, "svc")
 	s.waitLine(t, 0, "^connection\t1\t")
 	c.Write(frame(""))
-	s.waitLine(t, 0, "^message\t1\t$")
+	s.waitLine(t, 0, "^message\t1\t[^\t]+\t$")
 	big := bytes.Repeat([]byte("x"), limit)
 	go c.Write(append(prefix(limit), big...))
-	line, _ := s.waitLine(t, 0, "^message\t1\tx")
-	if len(line) != len("message\t1\t")+limit {
+	line, _ := s.waitLine(t, 0, "^message\t1\t[^\t]+\tx")
+	if cols := strings.Split(line, "\t"); len(cols) != 4 || len(cols[3]) != limit {
 		t.Fatalf("message of the limit: %d bytes printed", len(line))
 	}
 
 	for id, n := range []uint32{limit + 1, 1<<32 - 1} {
 		c := dial(t, dir, "svc")
 		c.Write(append(prefix(n), "some bytes"...))
-		s.waitLine(t, 0, fmt.Sprintf("^error\t%d\terror=frame too large: %d bytes announced, limit is %d$", id+2, n, limit))
+		s.waitLine(t, 0, fmt.Sprintf("^error\t%d\t[^\t]+\t\terror=frame too large: %d bytes announced, limit is %d$", id+2, n, limit))
 		s.waitLine(t, 0, fmt.Sprintf("^disconnection\t%d($|\t)", id+2))
 		if !closedByPeer(c) {
 			t.Fatalf("prefix %d: connection not closed", n)
 		}
 	}
 	c.Write(frame("still here"))
-	s.waitLine(t, 0, "^message\t1\tstill here$")
+	s.waitLine(t, 0, "^message\t1\t[^\t]+\tstill here$")
 	if st := status(t, s.pid(), "VmRSS"); st > 200<<10 {
 		t.Fatalf("serve holds %d kB", st)
 	}
@@ -72,7 +72,7 @@ func TestSlowloris(t *testing.T) {
 			}
 		}
 	}()
-	s.waitLine(t, 0, "^error\t1\terror=timed out: the client began a frame and did not finish it within 1s$")
+	s.waitLine(t, 0, "^error\t1\t[^\t]+\t\terror=timed out: the client began a frame and did not finish it within 1s$")
 	if took := time.Since(begun); took < deadline {
 		t.Fatalf("closed after %v, before the deadline", took)
 	}
@@ -84,10 +84,10 @@ func TestSlowloris(t *testing.T) {
 	quick.Write(append(prefix(4), "ab"...))
 	time.Sleep(deadline / 2)
 	quick.Write([]byte("cd"))
-	s.waitLine(t, 0, "^message\t2\tabcd$")
+	s.waitLine(t, 0, "^message\t2\t[^\t]+\tabcd$")
 	time.Sleep(deadline * 3 / 2) // idle between frames is not late
 	quick.Write(frame("later"))
-	s.waitLine(t, 0, "^message\t2\tlater$")
+	s.waitLine(t, 0, "^message\t2\t[^\t]+\tlater$")
 }
 
 // 200 clients each holding a frame of 1 MiB - 1 all but sent: the
@@ -109,7 +109,7 @@ func TestMemoryCap(t *testing.T) {
 		}(conns[i])
 	}
 	wg.Wait()
-	overloaded := "^error\t\\d+\terror=service overloaded"
+	overloaded := "^error\t\\d+\t[^\t]+\t\terror=service overloaded"
 	settle(t, func() bool { return s.count(overloaded) >= clients-64 },
 		func() string { return fmt.Sprintf("%d clients closed", s.count(overloaded)) })
 	held := clients - s.count(overloaded)
@@ -134,7 +134,7 @@ func TestMemoryCapFlag(t *testing.T) {
 		held = append(held, c)
 		s.waitLine(t, 0, fmt.Sprintf("^connection\t%d\t", i+1))
 	}
-	s.waitLine(t, 0, "^error\t5\terror=service overloaded: a frame of 1048572 bytes would pass the 4194304 bytes")
+	s.waitLine(t, 0, "^error\t5\t[^\t]+\t\terror=service overloaded: a frame of 1048572 bytes would pass the 4194304 bytes")
 	s.waitLine(t, 0, "^disconnection\t5($|\t)")
 	if n := s.count("^error\t"); n != 1 {
 		t.Fatalf("%d errors, want the fifth client's only", n)

@@ -152,10 +152,10 @@ func checkReceived(t *testing.T, out []string) {
 			if gone[f[1]] {
 				t.Fatalf("message after the disconnection of %s: %q", f[1], line)
 			}
-			_, num, ok := strings.Cut(f[2], "-")
+			_, num, ok := strings.Cut(f[3], "-") // EVENT CLIENT TIME PAYLOAD
 			n, err := strconv.Atoi(num)
 			if !ok || err != nil || n != last[f[1]]+1 {
-				t.Fatalf("client %s: %q after message %d", f[1], f[2], last[f[1]])
+				t.Fatalf("client %s: %q after message %d", f[1], f[3], last[f[1]])
 			}
 			last[f[1]] = n
 		case "disconnection":

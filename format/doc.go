@@ -14,20 +14,20 @@
 // control bytes (below 0x20, and 0x7f) and for every byte that is not part
 // of valid UTF-8. Valid UTF-8 is printed as it is.
 //
-// Text events (TextEncoder): one line per event, tab-separated columns:
+// Text events (TextEncoder): one line per event, tab-separated columns,
+// the first four always there, so that a field is picked by position the
+// same way from every command:
 //
-//	EVENT  CLIENT  [TIME]  [PAYLOAD]  [pid=N uid=N gid=N]  [key=value...]
+//	EVENT  CLIENT  TIME  PAYLOAD  [pid=N uid=N gid=N]  [key=value...]
 //
 // CLIENT is the client id, or "-" when the event concerns no client. TIME
-// is there only with WithTime(true), in TimeLayout (RFC 3339, UTC,
-// nanoseconds). PAYLOAD is there only when the event has one (Data is not
-// nil), escaped; an empty payload is an empty column. The peer's
-// credentials follow on connection events, then the record's fields in
-// order, each value escaped like a payload (a list of strings, such as a
-// bus client's groups, as its elements separated by spaces). So a line
-// splits on tabs, and
-// a payload is never taken for a field: whether an event has a payload
-// depends only on its name.
+// is in TimeLayout (RFC 3339, UTC, nanoseconds). PAYLOAD is the payload,
+// escaped; it is empty when the event has none (Data is nil) and for an
+// empty message. The peer's credentials follow on connection events, then
+// the record's fields in order, each value escaped like a payload (a list
+// of strings, such as a bus client's groups, as its elements separated by
+// spaces). So a line splits on tabs, and a payload is never taken for a
+// field.
 //
 // JSON events (JSONEncoder): one object per line, with the keys in this
 // order: "event"; "client" (a string) when there is a client; "time" in
@@ -35,7 +35,10 @@
 // as "data_b64" (standard base64); "pid", "uid" and "gid" on connection
 // events; then each field under its own key: integers, floats and bools as
 // JSON literals, lists of strings as arrays, durations as strings like
-// "1.5s", times as TimeLayout strings, errors and anything else as strings.
+// "1.5s", times as TimeLayout strings, errors and anything else as
+// strings. A field whose key is one
+// of those built-in keys is written as "field_KEY", so a key never
+// appears twice in an object.
 //
 // Payloads (PayloadWriter), for send --wait, listen and connect: Text
 // prints each message escaped on its own line, so "hello" prints

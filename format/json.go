@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -13,18 +14,20 @@ import (
 // JSONEncoder writes each Record as one JSON object per line (see the
 // package doc). It is safe for concurrent use.
 type JSONEncoder struct {
-	out output
+	out  output
+	opts options
 }
 
-// NewJSON returns a JSONEncoder writing to w through a buffer. It takes no
-// option today; opts exist so that NewEncoder can pass the same ones to
-// either encoder.
+// NewJSON returns a JSONEncoder writing to w through a buffer.
 func NewJSON(w io.Writer, opts ...Option) *JSONEncoder {
-	return &JSONEncoder{out: newOutput(w)}
+	return &JSONEncoder{out: newOutput(w), opts: buildOptions(opts)}
 }
 
 // Write buffers r as one JSON object and a newline.
 func (e *JSONEncoder) Write(r *Record) error {
+	if e.opts.skip(r) {
+		return nil
+	}
 	return e.out.end(appendJSONRecord(e.out.begin(), r))
 }
 
@@ -71,11 +74,27 @@ func appendJSONData(b, data []byte) []byte {
 func appendJSONFields(b []byte, fields []Field) []byte {
 	for _, f := range fields {
 		b = append(b, ',')
-		b = appendJSONString(b, f.Key)
+		if reservedKey(f.Key) {
+			b = append(b, `"field_`...)
+			b = append(b, appendJSONString(nil, f.Key)[1:]...) // without its opening quote
+		} else {
+			b = appendJSONString(b, f.Key)
+		}
 		b = append(b, ':')
 		b = appendJSONValue(b, f.Value)
 	}
 	return b
+}
+
+// reservedKey reports whether key is one of the keys the encoder writes
+// itself; a field of that name is written as "field_KEY", so that a
+// built-in key never appears twice in an object.
+func reservedKey(key string) bool {
+	switch key {
+	case "event", "client", "time", "data", "data_b64", "pid", "uid", "gid":
+		return true
+	}
+	return strings.HasPrefix(key, "field_") && reservedKey(key[len("field_"):])
 }
 
 // appendJSONValue appends v: numbers and bools as JSON literals, a

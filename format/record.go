@@ -108,16 +108,29 @@ func NewEncoder(w io.Writer, mode Mode, opts ...Option) Encoder {
 type Option func(*options)
 
 type options struct {
-	time   bool
+	quiet  bool
 	client string
 	fields []Field
 }
 
-// WithTime makes the text encoder print each record's time (TimeLayout)
-// as the third column, after the client id. JSON always has the time.
-func WithTime(enabled bool) Option {
-	return func(o *options) { o.time = enabled }
+// WithQuiet makes an event encoder leave out the events that only tell
+// how the service is doing (Lifecycle: listening, connection,
+// disconnection), as --quiet asks: messages, timers and errors remain.
+func WithQuiet(enabled bool) Option {
+	return func(o *options) { o.quiet = enabled }
 }
+
+// Lifecycle reports whether event is one that WithQuiet leaves out.
+func Lifecycle(event string) bool {
+	switch event {
+	case "listening", "connection", "disconnection":
+		return true
+	}
+	return false
+}
+
+// skip reports whether the encoder configured by o leaves r out.
+func (o *options) skip(r *Record) bool { return o.quiet && Lifecycle(r.Event) }
 
 // WithClient makes a JSON payload writer add "client": id to every
 // message object.

@@ -20,24 +20,26 @@ func TestText(t *testing.T) {
 		opts []Option
 		want string
 	}{
-		{"listening", Record{Event: "listening", Fields: []Field{{"path", "/tmp/x/pong"}}},
-			nil, "listening\t-\tpath=/tmp/x/pong\n"},
-		{"message", Record{Event: "message", Client: "3", Data: []byte("hi\tthere\n")},
-			nil, "message\t3\thi\\tthere\\n\n"},
-		{"empty payload", Record{Event: "message", Client: "3", Data: []byte{}},
-			nil, "message\t3\t\n"},
-		{"connection", Record{Event: "connection", Client: "7", Peer: &Peer{PID: 42, UID: 1000, GID: 100}},
-			nil, "connection\t7\tpid=42\tuid=1000\tgid=100\n"},
-		{"fields", Record{Event: "error", Client: "1", Fields: []Field{
+		{"listening", Record{Event: "listening", Time: when, Fields: []Field{{"path", "/tmp/x/pong"}}},
+			nil, "listening\t-\t%T\t\tpath=/tmp/x/pong\n"},
+		{"message", Record{Event: "message", Client: "3", Time: when, Data: []byte("hi\tthere\n")},
+			nil, "message\t3\t%T\thi\\tthere\\n\n"},
+		{"empty payload", Record{Event: "message", Client: "3", Time: when, Data: []byte{}},
+			nil, "message\t3\t%T\t\n"},
+		{"connection", Record{Event: "connection", Client: "7", Time: when, Peer: &Peer{PID: 42, UID: 1000, GID: 100}},
+			nil, "connection\t7\t%T\t\tpid=42\tuid=1000\tgid=100\n"},
+		{"fields", Record{Event: "error", Client: "1", Time: when, Fields: []Field{
 			{"error", errors.New("bad\nthing")}, {"status", 2}, {"took", 1500 * time.Millisecond},
 			{"ok", false}, {"size", uint64(64)}, {"ratio", 0.5}, {"n", int64(-1)}}},
-			nil, "error\t1\terror=bad\\nthing\tstatus=2\ttook=1.5s\tok=false\tsize=64\tratio=0.5\tn=-1\n"},
+			nil, "error\t1\t%T\t\terror=bad\\nthing\tstatus=2\ttook=1.5s\tok=false\tsize=64\tratio=0.5\tn=-1\n"},
 		{"time", Record{Event: "timer", Time: when},
-			[]Option{WithTime(true)}, "timer\t-\t2024-05-06T07:08:09.123456789Z\n"},
-		{"list", Record{Event: "member", Client: "c1", Fields: []Field{{"groups", []string{"a", "b\tc"}}, {"none", []string{}}}},
-			nil, "member\tc1\tgroups=a b\\tc\tnone=\n"},
-		{"binary", Record{Event: "message", Client: "a\tb", Data: []byte{0, 0xff, '\\'}},
-			nil, "message\ta\\tb\t\\x00\\xff\\\\\n"},
+			nil, "timer\t-\t%T\t\n"},
+		{"list", Record{Event: "member", Client: "c1", Time: when, Fields: []Field{{"groups", []string{"a", "b\tc"}}, {"none", []string{}}}},
+			nil, "member\tc1\t%T\t\tgroups=a b\\tc\tnone=\n"},
+		{"binary", Record{Event: "message", Client: "a\tb", Time: when, Data: []byte{0, 0xff, '\\'}},
+			nil, "message\ta\\tb\t%T\t\\x00\\xff\\\\\n"},
+		{"fields never shift the payload", Record{Event: "message", Client: "1", Time: when, Data: []byte("a=b"),
+			Fields: []Field{{"from", "client"}}}, nil, "message\t1\t%T\ta=b\tfrom=client\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,8 +54,8 @@ func TestText(t *testing.T) {
 			if err := e.Flush(); err != nil {
 				t.Fatal(err)
 			}
-			if got := buf.String(); got != tt.want {
-				t.Errorf("got  %q\nwant %q", got, tt.want)
+			if got, want := buf.String(), strings.ReplaceAll(tt.want, "%T", "2024-05-06T07:08:09.123456789Z"); got != want {
+				t.Errorf("got  %q\nwant %q", got, want)
 			}
 		})
 	}
@@ -72,8 +74,8 @@ func TestTextOneLinePerRecord(t *testing.T) {
 	}
 	for c, line := range lines {
 		cols := strings.Split(line, "\t")
-		data, err := Unescape([]byte(cols[2]))
-		if len(cols) != 3 || err != nil || !bytes.Equal(data, []byte{byte(c), '\n'}) {
+		data, err := Unescape([]byte(cols[3]))
+		if len(cols) != 4 || err != nil || !bytes.Equal(data, []byte{byte(c), '\n'}) {
 			t.Errorf("byte %#02x: line %q gives %q, %v", c, line, data, err)
 		}
 	}
@@ -110,6 +112,10 @@ func TestJSON(t *testing.T) {
 			{"groups", []string{"a", "\"b\""}}, {"none", []string{}}}},
 			map[string]any{"event": "member", "client": "c1", "time": "2024-05-06T07:08:09.123456789Z",
 				"groups": []any{"a", "\"b\""}, "none": []any{}}},
+		{"built-in keys", Record{Event: "message", Client: "1", Time: when, Data: []byte("x"), Fields: []Field{
+			{"time", "later"}, {"data", "y"}, {"client", "2"}, {"field_time", "z"}, {"event", "e\"q"}}},
+			map[string]any{"event": "message", "client": "1", "time": "2024-05-06T07:08:09.123456789Z", "data": "x",
+				"field_time": "later", "field_data": "y", "field_client": "2", "field_field_time": "z", "field_event": "e\"q"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

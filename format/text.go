@@ -14,14 +14,16 @@ type TextEncoder struct {
 	opts options
 }
 
-// NewText returns a TextEncoder writing to w through a buffer. WithTime
-// adds the time column.
+// NewText returns a TextEncoder writing to w through a buffer.
 func NewText(w io.Writer, opts ...Option) *TextEncoder {
 	return &TextEncoder{out: newOutput(w), opts: buildOptions(opts)}
 }
 
 // Write buffers r as one line.
 func (e *TextEncoder) Write(r *Record) error {
+	if e.opts.skip(r) {
+		return nil
+	}
 	return e.out.end(e.appendRecord(e.out.begin(), r))
 }
 
@@ -36,14 +38,10 @@ func (e *TextEncoder) appendRecord(b []byte, r *Record) []byte {
 	} else {
 		b = appendEscaped(b, r.Client)
 	}
-	if e.opts.time {
-		b = append(b, '\t')
-		b = appendTime(b, recordTime(r))
-	}
-	if r.Data != nil {
-		b = append(b, '\t')
-		b = appendEscaped(b, r.Data)
-	}
+	b = append(b, '\t')
+	b = appendTime(b, recordTime(r))
+	b = append(b, '\t')
+	b = appendEscaped(b, r.Data) // none and empty alike: an empty column
 	if p := r.Peer; p != nil {
 		b = appendTextInt(b, "pid", p.PID)
 		b = appendTextInt(b, "uid", p.UID)
