@@ -25,8 +25,9 @@ func connectCommand() *cli.Command {
 			"line (or one JSON object with --format json). On a terminal, connect shows a prompt " +
 			"on stderr and colours incoming messages (--color, NO_COLOR); otherwise it prints plain " +
 			"lines only, coloured with --color always. It ends when the service closes the " +
-			"connection, or when stdin ends and --linger (default 1s) has passed with no message " +
-			"arriving." + connectBusDescription,
+			"connection (exit 0, whether the close shows as an end of stream, a reset or a line " +
+			"that cannot be written), or when stdin ends and --linger (default 1s) has passed with " +
+			"no message arriving." + connectBusDescription,
 		Flags: append([]cli.Flag{
 			&cli.DurationFlag{Name: "linger", Usage: "after stdin ends, wait `DUR` for replies", Value: time.Second},
 			flagWaitService,
@@ -124,12 +125,19 @@ func (s *session) run(ctx context.Context) error {
 			for len(msgs) > 0 {
 				s.print(<-msgs, len(msgs) == 0)
 			}
-			if err == io.EOF || errors.Is(err, ipc.ErrClosed) {
-				return s.out.Flush()
+			if err == io.EOF || errors.Is(err, ipc.ErrClosed) || errors.Is(err, ipc.ErrPeerClosed) {
+				return s.out.Flush() // the service closed: the end, however it showed
 			}
 			return err
 		case line := <-lines:
-			if err := s.conn.Write(line); err != nil {
+			err := s.conn.Write(line)
+			if errors.Is(err, ipc.ErrPeerClosed) {
+				// The service closed: stop sending, and end as the
+				// reader sees it, after what came before.
+				inErr, lines = nil, nil
+				continue
+			}
+			if err != nil {
 				return fmt.Errorf("service %s: %w", s.name, err)
 			}
 			s.prompt()

@@ -59,8 +59,8 @@ func runListen(c *cli.Context) error {
 	out := stdoutWriter(c, payloadMode(g, c.Bool("raw")))
 	err = receive(ctx, conn, out, count)
 	switch {
-	case err == io.EOF:
-		return nil
+	case err == io.EOF, errors.Is(err, ipc.ErrPeerClosed):
+		return nil // the service closed, however it showed
 	case errors.Is(err, ipc.ErrTimeout):
 		return timeoutErr(err, c.Duration("timeout"))
 	case err != nil && ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
