@@ -38,6 +38,11 @@ const defaultWait = 30 * time.Second
 //	                              (stale: close it at once, leaving the file)
 //	mksock PATH|NAME close [DUR]  accept every client and close it at once, or
 //	                              after DUR, having read nothing
+//	activate NAME [-fdname N] PATH|NAME CMD [ARG...]
+//	                              start CMD with a socket listening at PATH passed
+//	                              as systemd does (fd 3, LISTEN_FDS, LISTEN_PID)
+//	notifysock FILE               set NOTIFY_SOCKET to a datagram socket whose
+//	                              messages are appended to FILE
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"waitfor":  cmdWaitfor,
 	"waitgone": cmdWaitgone,
@@ -48,6 +53,9 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"signal":   cmdSignal,
 	"waitexit": cmdWaitexit,
 	"mksock":   cmdMksock,
+	// in script_manager_test.go
+	"activate":   cmdActivate,
+	"notifysock": cmdNotifysock,
 }
 
 // poll calls ready until it returns true or timeout passes.
@@ -160,9 +168,13 @@ func cmdStart(ts *testscript.TestScript, neg bool, args []string) {
 	if procs(ts)[name] != nil {
 		ts.Fatalf("process %q already started", name)
 	}
-	cmd := exec.Command(args[1], args[2:]...)
+	startProc(ts, name, exec.Command(args[1], args[2:]...))
+}
+
+// startProc runs cmd in the background as process name of the script.
+func startProc(ts *testscript.TestScript, name string, cmd *exec.Cmd) {
 	cmd.Dir = ts.MkAbs(".")
-	cmd.Env = scriptEnv(ts)
+	cmd.Env = append(scriptEnv(ts), cmd.Env...)
 	out, err := os.Create(ts.MkAbs(name + ".out"))
 	ts.Check(err)
 	errf, err := os.Create(ts.MkAbs(name + ".err"))
@@ -192,7 +204,7 @@ type envKeysKey struct{}
 // scriptEnv returns the environment the script gives its commands: its
 // variables from the start, and the ones ipcctl reads, as they are now.
 func scriptEnv(ts *testscript.TestScript) []string {
-	keys := append(ts.Value(envKeysKey{}).([]string), "IPC_RUNDIR", "RUNDIR", "IPC_NETWORK", "NO_COLOR")
+	keys := append(ts.Value(envKeysKey{}).([]string), "IPC_RUNDIR", "RUNDIR", "IPC_NETWORK", "NO_COLOR", "NOTIFY_SOCKET")
 	var env []string
 	seen := map[string]bool{}
 	for _, k := range keys {

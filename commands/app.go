@@ -101,8 +101,9 @@ func rootAction(c *cli.Context) error {
 	return UsageErrorf("missing command")
 }
 
-// signalContext returns a context that is cancelled on SIGINT or SIGTERM,
-// for commands that end cleanly when interrupted.
+// signalContext returns a context that is cancelled on SIGINT, SIGTERM or
+// SIGHUP (a closed terminal, or a service manager's stop), for commands
+// that end cleanly when interrupted.
 func signalContext(c *cli.Context) (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	return signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 }

@@ -33,7 +33,7 @@ func serveCommand() *cli.Command {
 		Usage:       "become a service: print its events, or run a command per client or per message",
 		ArgsUsage:   "NAME",
 		Description: serveDescription,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.DurationFlag{Name: "timer", Usage: "print a timer event every `DUR`"},
 			&cli.StringSliceFlag{Name: "allow-uid", Usage: "accept only clients of user `U` (name or number; repeatable)"},
 			&cli.StringSliceFlag{Name: "allow-gid", Usage: "accept only clients of group `G` (name or number; repeatable)"},
@@ -48,7 +48,7 @@ func serveCommand() *cli.Command {
 			&cli.DurationFlag{Name: "handler-timeout", Usage: "kill a handler still running after `DUR` (0: never)", Value: defaultHandlerTimeout},
 			&cli.BoolFlag{Name: "raw", Usage: "with --exec, exchange LibIPC frames instead of lines with the process"},
 			&cli.BoolFlag{Name: "bus", Usage: "be a message bus: groups, addresses, presence and calls between clients"},
-		},
+		}, managerFlags()...),
 		Action: runServe,
 	}
 }
@@ -144,7 +144,7 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"grace: it exits with status 1 and an error on stderr. A reader of stdout that goes away " +
 	"(\"ipcctl serve NAME | head -1\") ends serve as SIGTERM does, socket removed. A second serve " +
 	"of a NAME that is live fails with \"already running\" (exit 1) and leaves it alone; a stale " +
-	"socket is replaced.\n\n" + serveBusDescription
+	"socket is replaced.\n\n" + serveBusDescription + "\n\n" + managerDescription
 
 // serveConfig is the serve command line, checked.
 type serveConfig struct {
@@ -163,6 +163,7 @@ type serveConfig struct {
 	handlerTimeout time.Duration
 	raw            bool
 	bus            bool
+	mgr            *manager
 }
 
 // runServe is the serve command.
@@ -212,6 +213,9 @@ func serveConfigOf(c *cli.Context) (serveConfig, error) {
 	}
 	if _, err := ipc.SocketPath(ipc.ResolveRunDir(g.RunDir), cfg.name); err != nil {
 		return cfg, UsageErrorf("%v", err)
+	}
+	if cfg.mgr, err = managerOf(c); err != nil {
+		return cfg, err
 	}
 	if cfg.maxSize, err = sizeFlag(c, "max-size"); err != nil {
 		return cfg, err

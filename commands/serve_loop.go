@@ -87,7 +87,7 @@ func newServer(cfg serveConfig, stdin io.Reader) (*server, error) {
 		frameMax = bus.FrameMax(cfg.maxSize)
 	}
 	s.loop = ipc.NewLoop(ipc.Options{RunDir: cfg.g.RunDir, MaxSize: frameMax, BorrowPayloads: stream, NoSentEvents: cfg.bus})
-	svc, err := s.loop.Listen(cfg.name, cfg.serviceOptions())
+	svc, err := s.listen(cfg.serviceOptions())
 	if err != nil {
 		s.loop.Close()
 		return nil, err
@@ -104,9 +104,14 @@ func newServer(cfg serveConfig, stdin io.Reader) (*server, error) {
 // as a signal does.
 func (s *server) run(ctx context.Context) error {
 	s.loop.SetTimer(s.cfg.timer)
+	defer s.exited()
 	if err := s.emit(listeningRecord(s.svc)); err != nil {
 		s.loop.Close()
 		return quietEPIPE(err)
+	}
+	if err := s.ready(); err != nil {
+		s.loop.Close()
+		return err
 	}
 	done := make(chan struct{})
 	go func() {
@@ -281,6 +286,7 @@ func (s *server) fail(err error) {
 // read.
 func (s *server) shutdown(final context.Context) {
 	s.stopping.Store(true)
+	s.stopped()
 	s.svc.Close() // removes the socket: no new clients
 	grace, cancel := context.WithTimeout(final, shutdownWait)
 	defer cancel()

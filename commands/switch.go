@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -55,7 +56,9 @@ const switchDescription = "Relay messages between two endpoints, both ways (LibI
 	"  ipcctl switch --framing line tcp://127.0.0.1:7000 pong\n" +
 	"  ipcctl switch ws://0.0.0.0:8080/chat chat\n" +
 	"  ipcctl switch tcp://0.0.0.0:9000            # TCPd\n" +
-	"  ipcctl switch pong tcp://server:9000/pong   # a local stand-in for a remote service"
+	"  ipcctl switch pong tcp://server:9000/pong   # a local stand-in for a remote service\n\n" +
+	managerDescription + " For switch, a passed socket is taken for A: a Unix socket for a " +
+	"service, a TCP socket listening on A's port for the network endpoints."
 
 func switchCommand() *cli.Command {
 	return &cli.Command{
@@ -63,7 +66,7 @@ func switchCommand() *cli.Command {
 		Usage:       "relay between two endpoints (service, tcp, tls, ws), or be a TCPd",
 		ArgsUsage:   "A [B]",
 		Description: switchDescription,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "framing", Usage: "framing of tcp:// and tls:// sides: `ipc|line|raw|json`", Value: "ipc"},
 			&cli.IntFlag{Name: "max-conns", Usage: "at most `N` pairs at once; others wait (0: no bound)"},
 			&cli.DurationFlag{Name: "idle-timeout", Usage: "close a pair through which no message passed for `DUR` (0: never)"},
@@ -74,7 +77,7 @@ func switchCommand() *cli.Command {
 			&cli.StringFlag{Name: "ca", Usage: "trust the CA certificates in `FILE`; when listening, require client certificates", TakesFile: true},
 			&cli.BoolFlag{Name: "ws-binary", Usage: "send every WebSocket message as binary", DisableDefaultText: true},
 			&cli.StringSliceFlag{Name: "origin", Usage: "let web pages from `HOST` pattern open WebSockets (repeatable)"},
-		},
+		}, managerFlags()...),
 		Action: runSwitch,
 	}
 }
@@ -95,13 +98,22 @@ func runSwitch(c *cli.Context) error {
 		enc.Write(bridgeRecord(ev))
 		enc.Flush()
 	}
-	if err := b.Listen(); err != nil {
+	mgr, err := managerOf(c)
+	if err != nil {
+		return err
+	}
+	if err := listenSwitch(b, g); err != nil {
 		return err
 	}
 	enc.Write(switchListening(b))
 	if err := enc.Flush(); err != nil {
 		return err
 	}
+	defer mgr.exit()
+	if err := mgr.ready("switching " + b.Addr() + " to " + switchTarget(b)); err != nil {
+		return err
+	}
+	defer context.AfterFunc(ctx, mgr.stopping)()
 	return b.Serve(ctx)
 }
 
@@ -170,14 +182,18 @@ func switchOptions(c *cli.Context, g Globals) (bridge.EndpointOptions, error) {
 // switchListening announces where the switch listens and what it pairs
 // clients with.
 func switchListening(b *bridge.Bridge) *format.Record {
-	to := "tcpd"
-	if b.To != nil {
-		to = b.To.String()
-	}
 	return &format.Record{Event: "listening", Fields: []format.Field{
 		{Key: "endpoint", Value: b.Addr()},
-		{Key: "to", Value: to},
+		{Key: "to", Value: switchTarget(b)},
 	}}
+}
+
+// switchTarget is what the switch pairs its clients with.
+func switchTarget(b *bridge.Bridge) string {
+	if b.To == nil {
+		return "tcpd"
+	}
+	return b.To.String()
 }
 
 // bridgeRecord converts a bridge event into the record switch prints.

@@ -49,7 +49,7 @@ _ipcctl() {
                 ((i += 2))
             else
                 case $w in
-                    --rundir|--trust-owner|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--max-buffered|--frame-timeout|--idle-timeout|--exec|--handler|--max-procs|--handler-timeout|-n|--count|--timeout|--wait-service|--group|--to|--ready-fd|--linger|--framing|--max-conns|--cert|--key|--ca|--origin|--decode) skip=1 ;;
+                    --rundir|--trust-owner|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--max-buffered|--frame-timeout|--idle-timeout|--exec|--handler|--max-procs|--handler-timeout|--ready-fd|--pidfile|-n|--count|--timeout|--wait-service|--group|--to|--linger|--framing|--max-conns|--cert|--key|--ca|--origin|--decode) skip=1 ;;
                 esac
             fi
             continue
@@ -78,12 +78,13 @@ _ipcctl() {
         --handler) return ;;
         --max-procs) return ;;
         --handler-timeout) return ;;
+        --ready-fd) return ;;
+        --pidfile) _ipcctl_files; return ;;
         -n|--count) return ;;
         --timeout) return ;;
         --wait-service) return ;;
         --group) return ;;
         --to) return ;;
-        --ready-fd) return ;;
         --linger) return ;;
         --framing) COMPREPLY=($(compgen -W 'ipc line raw json' -- "$cur")); return ;;
         --max-conns) return ;;
@@ -97,11 +98,11 @@ _ipcctl() {
     if [[ -z $ended && $cur == -* ]]; then
         case $cmd in
             '') w='--rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            serve) w='--timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout --raw --bus --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            serve) w='--timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout --raw --bus --ready-fd --pidfile --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             send) w='-w --wait -n --count --timeout --raw --wait-service --max-size --group --to --each --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             listen) w='-n --count --timeout --raw --wait-service --max-size --group --presence --handler --max-procs --ready-fd --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             connect) w='--linger --wait-service --max-size --bus --group --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            switch) w='--framing --max-conns --idle-timeout --linger --max-size --cert --key --ca --ws-binary --origin --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            switch) w='--framing --max-conns --idle-timeout --linger --max-size --cert --key --ca --ws-binary --origin --ready-fd --pidfile --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             timer) w='-n --count --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             dump) w='--decode --hex -n --count --max-size --members --group --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             completion) w='--rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;

@@ -18,7 +18,7 @@ function __ipcctl_args
             switch $t
                 case --
                     set ended 1
-                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout -n --count --timeout --wait-service --group --to --ready-fd --linger --framing --max-conns --cert --key --ca --origin --decode
+                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout --ready-fd --pidfile -n --count --timeout --wait-service --group --to --linger --framing --max-conns --cert --key --ca --origin --decode
                     set skip 1
             end
             continue
@@ -105,6 +105,8 @@ complete -c ipcctl -n '__ipcctl_cmd serve' -l max-procs -x -d 'run at most N han
 complete -c ipcctl -n '__ipcctl_cmd serve' -l handler-timeout -x -d 'kill a handler still running after DUR (0: never)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l raw -d 'with --exec, exchange LibIPC frames instead of lines with the process'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l bus -d 'be a message bus: groups, addresses, presence and calls between clients'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l ready-fd -x -d 'once clients can connect, write a newline to descriptor N and close it (s6\'s notification-fd)'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l pidfile -r -F -d 'write the process id to PATH once ready (atomically), remove it on exit'
 complete -c ipcctl -n '__ipcctl_at serve 0' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_cmd send' -s w -l wait -d 'wait for replies and print them'
 complete -c ipcctl -n '__ipcctl_cmd send' -s n -l count -x -d 'wait for N replies and print them (implies --wait; without it, one reply per message)'
@@ -143,6 +145,8 @@ complete -c ipcctl -n '__ipcctl_cmd switch' -l key -r -F -d 'TLS private key FIL
 complete -c ipcctl -n '__ipcctl_cmd switch' -l ca -r -F -d 'trust the CA certificates in FILE; when listening, require client certificates'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l ws-binary -d 'send every WebSocket message as binary'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l origin -x -d 'let web pages from HOST pattern open WebSockets (repeatable)'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l ready-fd -x -d 'once clients can connect, write a newline to descriptor N and close it (s6\'s notification-fd)'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l pidfile -r -F -d 'write the process id to PATH once ready (atomically), remove it on exit'
 complete -c ipcctl -n '__ipcctl_at switch 0' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_at switch 1' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_cmd timer' -s n -l count -x -d 'exit after N events (0: never)'

@@ -64,10 +64,15 @@
 //	defer c.Close()
 //	reply, err := c.Request(ctx, []byte("hello"))
 //
+// A listening socket made elsewhere, such as one a service manager
+// passed at exec (socket activation), is served with Loop.ListenOn, or
+// Adopt outside a loop; its socket file is left to its maker.
+//
 // What is built on the engine lives in packages of its own beside it,
 // using only this package's exported API: ipc/bridge (endpoints beyond
 // the run directory, framings, TCPd, TLS, WebSocket, $IPC_NETWORK
-// routing) and ipc/bus (groups, presence and calls).
+// routing), ipc/bus (groups, presence and calls) and ipc/activation
+// (sockets and readiness under a service manager).
 //
 // Interoperating with LibIPC: a service holds LibIPC's lock file
 // NAME.lock with flock while it runs, so neither side steals the other's

@@ -49,11 +49,11 @@ type ServiceOptions struct {
 type Service struct {
 	name string
 	path string
-	ln   *net.UnixListener
+	ln   net.Listener
 	file fileID // the socket made, removed at Close only if path names it
 	// allowFile is the allow list published beside the socket, if any.
 	allowFile fileID
-	lock      *os.File
+	lock      *os.File // nil for a listener made elsewhere that has no lock
 	opts      ServiceOptions
 	loop      *Loop
 
@@ -89,6 +89,11 @@ func (l *Loop) Listen(name string, opts ServiceOptions) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	return l.serve(s, opts), nil
+}
+
+// serve makes the loop accept the clients of s.
+func (l *Loop) serve(s *Service, opts ServiceOptions) *Service {
 	if opts.FrameTimeout == 0 {
 		opts.FrameTimeout = DefaultFrameTimeout
 	}
@@ -109,7 +114,7 @@ func (l *Loop) Listen(name string, opts ServiceOptions) (*Service, error) {
 			s.sweep(opts.FrameTimeout, opts.IdleTimeout)
 		}()
 	}
-	return s, nil
+	return s
 }
 
 // Bind becomes the service name at path outside any Loop, as a bridge
@@ -123,11 +128,11 @@ func Bind(name, path string) (*Service, error) { return bindService(name, path, 
 // payloads up to max bytes. It returns ErrClosed once the service is
 // closed. A Loop's services are accepted by the loop, never by Accept.
 func (s *Service) Accept(max int) (*Conn, error) {
-	uc, err := s.ln.AcceptUnix()
+	nc, err := s.ln.Accept()
 	if err != nil {
 		return nil, acceptError(err)
 	}
-	return NewConn(uc, max), nil
+	return NewConn(nc, max), nil
 }
 
 // acceptError makes a closed listener's error ErrClosed.
@@ -235,7 +240,7 @@ func live(path string) bool {
 func (s *Service) accept() {
 	l := s.loop
 	for {
-		uc, err := s.ln.AcceptUnix()
+		nc, err := s.ln.Accept()
 		if err != nil {
 			if s.isClosed() {
 				return
@@ -249,7 +254,7 @@ func (s *Service) accept() {
 			l.deliver(Event{Type: EventError, Service: s, Err: fmt.Errorf("accept on %s: %w", s.path, err)})
 			return
 		}
-		c := NewConn(uc, l.opts.MaxSize)
+		c := NewConn(nc, l.opts.MaxSize)
 		c.service, c.in.budget = s, s.budget
 		if err := s.admit(c); err != nil {
 			go refuse(c, errors.Is(err, ErrPermission))
@@ -285,7 +290,12 @@ func (s *Service) admit(c *Conn) error {
 // (see allowfile.go).
 func refuse(c *Conn, reset bool) {
 	c.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if raw, err := c.nc.(*net.UnixConn).SyscallConn(); err == nil {
+	if sc, ok := c.nc.(syscall.Conn); ok {
+		raw, err := sc.SyscallConn()
+		if err != nil {
+			c.Close()
+			return
+		}
 		raw.Read(func(fd uintptr) bool {
 			// Ask the fd itself: bytes that came before this Read began
 			// will not wake it again.
@@ -340,7 +350,9 @@ func (s *Service) Close() error {
 			err = rmErr
 		}
 	}
-	s.lock.Close() // closing the file releases the flock
+	if s.lock != nil {
+		s.lock.Close() // closing the file releases the flock
+	}
 	return err
 }
 

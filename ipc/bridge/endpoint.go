@@ -173,34 +173,64 @@ func (e Endpoint) Listen(opts EndpointOptions) (Listener, error) {
 	if e.Scheme != "ws" && e.Scheme != "wss" && e.Path != "" {
 		return nil, fmt.Errorf("cannot listen on %s: a listening endpoint takes no service path", e)
 	}
-	ln, err := e.listenStream(opts)
+	conf, err := e.serverTLS(opts)
 	if err != nil {
 		return nil, err
-	}
-	switch e.Scheme {
-	case "ws", "wss":
-		return listenWS(ln, e.Scheme, e.Path, opts.MaxSize, opts.WS), nil
-	}
-	return &streamListener{ln: ln, scheme: e.Scheme, framing: e.framing(opts), max: opts.MaxSize}, nil
-}
-
-// listenStream listens on TCP, under TLS for tls and wss.
-func (e Endpoint) listenStream(opts EndpointOptions) (net.Listener, error) {
-	var conf *tls.Config
-	if e.Scheme == "tls" || e.Scheme == "wss" {
-		var err error
-		if conf, err = opts.TLS.ServerConfig(); err != nil {
-			return nil, err
-		}
 	}
 	ln, err := net.Listen("tcp", e.Host)
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s: %w", e, err)
 	}
+	return e.serveOn(ln, conf, opts), nil
+}
+
+// ListenOn accepts the endpoint's connections on ln, a listening socket
+// made elsewhere (one a service manager passed, say) in place of the one
+// Listen would make: a Unix socket for a service (its socket file is left
+// in place at Close), a TCP socket for the other schemes.
+func (e Endpoint) ListenOn(ln net.Listener, opts EndpointOptions) (Listener, error) {
+	if e.Scheme == "unix" {
+		name := e.Name
+		if strings.HasPrefix(name, "/") {
+			name = filepath.Base(name)
+		}
+		svc, err := ipc.Adopt(name, ln)
+		if err != nil {
+			return nil, err
+		}
+		return &serviceListener{svc: svc, max: opts.MaxSize}, nil
+	}
+	if e.Scheme != "ws" && e.Scheme != "wss" && e.Path != "" {
+		return nil, fmt.Errorf("cannot listen on %s: a listening endpoint takes no service path", e)
+	}
+	if _, ok := ln.Addr().(*net.TCPAddr); !ok {
+		return nil, fmt.Errorf("cannot serve %s on a %s socket", e, ln.Addr().Network())
+	}
+	conf, err := e.serverTLS(opts)
+	if err != nil {
+		return nil, err
+	}
+	return e.serveOn(ln, conf, opts), nil
+}
+
+// serveOn makes the endpoint's Listener of a TCP listener.
+func (e Endpoint) serveOn(ln net.Listener, conf *tls.Config, opts EndpointOptions) Listener {
 	if conf != nil {
 		ln = tls.NewListener(ln, conf)
 	}
-	return ln, nil
+	switch e.Scheme {
+	case "ws", "wss":
+		return listenWS(ln, e.Scheme, e.Path, opts.MaxSize, opts.WS)
+	}
+	return &streamListener{ln: ln, scheme: e.Scheme, framing: e.framing(opts), max: opts.MaxSize}
+}
+
+// serverTLS is the server's TLS configuration for tls and wss, else nil.
+func (e Endpoint) serverTLS(opts EndpointOptions) (*tls.Config, error) {
+	if e.Scheme != "tls" && e.Scheme != "wss" {
+		return nil, nil
+	}
+	return opts.TLS.ServerConfig()
 }
 
 // Dial connects to the endpoint. A service is always the local one:
