@@ -30,13 +30,14 @@ type handlerMode struct {
 	s        *server
 	mu       sync.Mutex
 	clients  map[uint64]*handlerClient
-	turns    []*handlerClient // clients with messages waiting, in turn order
-	running  map[*exec.Cmd]bool
-	starting int           // runs started whose command is not running yet
-	stopping bool          // shutdown: no run starts any more
-	killed   bool          // shutdown: the grace is over, handlers are killed
-	idle     chan struct{} // closed once stopping and nothing runs
-	isIdle   bool          // idle is closed
+	turns    []*handlerClient   // clients with messages waiting, in turn order
+	running  map[*exec.Cmd]bool // the handlers running, for kill
+	active   int                // runs dispatched and not yet ended
+	stopping bool               // shutdown: no run starts any more
+	killed   bool               // shutdown: the grace is over, handlers are killed
+	reported bool               // shutdown: what is unanswered is reported
+	idle     chan struct{}      // closed once stopping and no run is active
+	isIdle   bool               // idle is closed
 }
 
 // handlerClient is one client's messages in the handler mode.
@@ -47,6 +48,7 @@ type handlerClient struct {
 	runs    []*handlerRun // started and not answered, in order
 	queued  bool          // it is in turns
 	failed  bool          // a run failed: no more replies are sent
+	over    bool          // closed for its backlog: its messages are dropped
 	lost    int           // messages the shutdown left unanswered
 	gone    bool          // disconnected
 }
@@ -79,25 +81,34 @@ func (h *handlerMode) disconnected(c *ipc.Conn) {
 	}
 }
 
-// message queues p for a run of the handler.
+// message queues p for a run of the handler. A client past its backlog is
+// closed.
 func (h *handlerMode) message(c *ipc.Conn, p []byte) {
+	if n := h.queue(c, p); n > 0 {
+		h.s.report(c, fmt.Sprintf("%d messages wait for a handler, the most a client may have; closing the client", n))
+		c.Close()
+	}
+}
+
+// queue adds p to c's messages and starts what can start. It returns the
+// length of c's backlog when p does not fit in it, 0 otherwise.
+func (h *handlerMode) queue(c *ipc.Conn, p []byte) int {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	hc := h.clients[c.ID()]
 	if hc == nil {
 		hc = &handlerClient{conn: c}
 		h.clients[c.ID()] = hc
 	}
-	if h.stopping {
+	switch {
+	case hc.over:
+		return 0 // read before the client was closed: dropped with it
+	case h.stopping:
 		hc.lost++ // reported by stop, with the client's other messages not run
-		h.mu.Unlock()
-		return
-	}
-	if len(hc.waiting) >= handlerBacklog || hc.bytes > 0 && hc.bytes+len(p) > handlerBacklogBytes {
-		n := len(hc.waiting)
-		h.mu.Unlock()
-		h.s.report(c, fmt.Sprintf("%d messages wait for a handler, the most a client may have; closing the client", n))
-		c.Close()
-		return
+		return 0
+	case len(hc.waiting) >= handlerBacklog || hc.bytes > 0 && hc.bytes+len(p) > handlerBacklogBytes:
+		hc.over = true
+		return len(hc.waiting)
 	}
 	hc.waiting = append(hc.waiting, p)
 	hc.bytes += len(p)
@@ -106,13 +117,13 @@ func (h *handlerMode) message(c *ipc.Conn, p []byte) {
 		h.turns = append(h.turns, hc)
 	}
 	h.dispatch()
-	h.mu.Unlock()
+	return 0
 }
 
 // dispatch starts runs while slots are free, taking the clients in turns.
 // The caller holds mu.
 func (h *handlerMode) dispatch() {
-	for !h.stopping && len(h.turns) > 0 && len(h.running)+h.starting < h.s.cfg.maxProcs {
+	for !h.stopping && len(h.turns) > 0 && h.active < h.s.cfg.maxProcs {
 		hc := h.turns[0]
 		h.turns = h.turns[1:]
 		p := hc.waiting[0]
@@ -126,7 +137,7 @@ func (h *handlerMode) dispatch() {
 		}
 		r := &handlerRun{}
 		hc.runs = append(hc.runs, r)
-		h.starting++
+		h.active++
 		go h.execute(hc, r, p)
 	}
 }
@@ -135,6 +146,7 @@ func (h *handlerMode) dispatch() {
 func (h *handlerMode) execute(hc *handlerClient, r *handlerRun, p []byte) {
 	reply, err := h.run(hc.conn, p)
 	h.mu.Lock()
+	h.active--
 	r.done, r.reply, r.err = true, reply, err
 	failed := h.answer(hc)
 	h.dispatch()
@@ -157,8 +169,9 @@ func (h *handlerMode) answer(hc *handlerClient) error {
 		r := hc.runs[0]
 		hc.runs = hc.runs[1:]
 		switch {
-		case hc.failed:
-			// The client is closed after an earlier failure.
+		case hc.failed, h.reported:
+			// The client is closed after an earlier failure, or the
+			// shutdown has told it what it did not get.
 		case hc.lost > 0 || h.killed && r.err != nil:
 			// The shutdown killed this run or an earlier one: a later
 			// reply would be taken for the earlier's. stop reports them.
@@ -213,7 +226,6 @@ func (h *handlerMode) run(c *ipc.Conn, p []byte) ([]byte, error) {
 func (h *handlerMode) start(cmd *exec.Cmd) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.starting--
 	if h.killed {
 		return errKilled
 	}

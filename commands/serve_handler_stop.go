@@ -35,10 +35,10 @@ func (h *handlerMode) stop(grace, final context.Context) {
 	h.reportUnanswered(final)
 }
 
-// settle closes idle once the shutdown has begun and no handler runs. The
-// caller holds mu.
+// settle closes idle once the shutdown has begun and no run is active.
+// The caller holds mu.
 func (h *handlerMode) settle() {
-	if h.stopping && len(h.running) == 0 && h.starting == 0 && !h.isIdle {
+	if h.stopping && h.active == 0 && !h.isIdle {
 		h.isIdle = true
 		close(h.idle)
 	}
@@ -58,6 +58,7 @@ func (h *handlerMode) kill() {
 // that the shutdown left without their run or their reply.
 func (h *handlerMode) reportUnanswered(final context.Context) {
 	h.mu.Lock()
+	h.reported = true
 	type unanswered struct {
 		hc *handlerClient
 		n  int
