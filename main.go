@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/ipcctl/ipcctl/commands"
@@ -27,12 +28,46 @@ func run() int {
 	return commands.ExitCode(err)
 }
 
+// versionString is what --version prints after "ipcctl version": the
+// version, the commit it was built from and the Go release that built it,
+// as the build recorded them.
 func versionString() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return fmt.Sprintf("%s (commit unknown, %s)", releaseOf(nil), runtime.Version())
+	}
+	return fmt.Sprintf("%s (commit %s, %s)", releaseOf(bi), commitOf(bi), bi.GoVersion)
+}
+
+// releaseOf is the version: set at link time, else the module version
+// recorded by "go install", else "devel".
+func releaseOf(bi *debug.BuildInfo) string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+	if bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
 	return "devel"
+}
+
+// commitOf is the VCS revision the binary was built from, with
+// "-modified" when the tree had changes; "unknown" when the build did
+// not record it (go run, go test, a build outside the repository).
+func commitOf(bi *debug.BuildInfo) string {
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "-modified"
+			}
+		}
+	}
+	if rev == "" {
+		return "unknown"
+	}
+	return rev[:min(len(rev), 12)] + modified
 }

@@ -63,6 +63,7 @@ func NewApp(version string) *cli.App {
 		cmd.HideHelpCommand = true
 		app.Commands = append(app.Commands, cmd)
 	}
+	withHelpExtras(app)
 	return app
 }
 

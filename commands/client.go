@@ -50,10 +50,24 @@ func dialService(ctx context.Context, c *cli.Context, g Globals) (*ipc.Conn, err
 
 // dialFrames is dialService accepting frames of up to max bytes.
 func dialFrames(ctx context.Context, c *cli.Context, g Globals, max int) (*ipc.Conn, error) {
+	return dialWith(ctx, c, g, max, c.Duration("wait-service"))
+}
+
+// dialWaiting is dialService waiting up to wait for the service to appear.
+func dialWaiting(ctx context.Context, c *cli.Context, g Globals, wait time.Duration) (*ipc.Conn, error) {
+	max, err := sizeFlag(c, "max-size")
+	if err != nil {
+		return nil, err
+	}
+	return dialWith(ctx, c, g, max, wait)
+}
+
+// dialWith connects to the command's service, waiting up to wait for it.
+func dialWith(ctx context.Context, c *cli.Context, g Globals, max int, wait time.Duration) (*ipc.Conn, error) {
 	conn, err := bridge.Dial(ctx, c.Args().First(), ipc.DialOptions{
 		RunDir:      g.RunDir,
 		MaxSize:     max,
-		Wait:        c.Duration("wait-service"),
+		Wait:        wait,
 		TrustOwners: g.TrustOwners,
 	})
 	if err == nil && g.Verbose {
@@ -101,27 +115,27 @@ func timeoutContext(ctx context.Context, d time.Duration) (context.Context, cont
 
 // receive prints messages from conn until count are printed (0: no
 // bound), the service closes (io.EOF), or ctx ends (ErrTimeout on a passed
-// deadline). The messages already read are printed straight from the
-// connection's buffer; when none is left, it flushes out and waits for
-// more, so a pipe reader sees each message at once while a fast stream
-// costs one read, one write and no allocation per buffer of messages.
-func receive(ctx context.Context, conn *ipc.Conn, out *format.PayloadWriter, count int) error {
-	for n := 0; count <= 0 || n < count; n++ {
+// deadline), and returns how many it printed. The messages already read
+// are printed straight from the connection's buffer; when none is left,
+// it flushes out and waits for more, so a pipe reader sees each message
+// at once while a fast stream costs one read, one write and no allocation
+// per buffer of messages.
+func receive(ctx context.Context, conn *ipc.Conn, out *format.PayloadWriter, count int) (n int, err error) {
+	for ; count <= 0 || n < count; n++ {
 		p, ok := conn.ReadBuffered()
 		if !ok {
 			if err := out.Flush(); err != nil {
-				return err
+				return n, err
 			}
-			var err error
 			if p, err = conn.ReadContext(ctx); err != nil {
-				return err
+				return n, err
 			}
 		}
 		if err := out.WriteMessage(p); err != nil {
-			return err
+			return n, err
 		}
 	}
-	return out.Flush()
+	return n, out.Flush()
 }
 
 // closedEarly explains an end of stream before the expected replies. A

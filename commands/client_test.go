@@ -58,7 +58,7 @@ func TestReceiveBurst(t *testing.T) {
 	}()
 	var got bytes.Buffer
 	out := format.NewPayloadWriter(&got, format.Text)
-	err := receive(context.Background(), ipc.NewConn(b, 0), out, 0)
+	_, err := receive(context.Background(), ipc.NewConn(b, 0), out, 0)
 	if err != io.EOF {
 		t.Fatalf("receive ended with %v, want io.EOF", err)
 	}

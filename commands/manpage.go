@@ -28,12 +28,18 @@ var manExamples = []struct{ command, text, lines string }{
 		"ipcctl serve pong --exec 'tr a-z A-Z'"},
 	{"send", "Send a message and print the reply:", "ipcctl send --wait pong hello"},
 	{"send", "Send a payload that starts with a dash:", "ipcctl send pong -- --not-a-flag"},
+	{"serve", "Answer each message with the output of a command run for it:",
+		"ipcctl serve upper --handler 'tr a-z A-Z'"},
 	{"listen", "Print every message a service sends, ten at most:", "ipcctl listen --count 10 news"},
+	{"listen", "Keep listening while the service restarts:", "ipcctl listen --retry news"},
+	{"connect", "Talk to a service, a line at a time (Ctrl-D ends):", "ipcctl connect pong"},
+	{"connect", "Send a file's lines and print what comes back:", "ipcctl connect pong < lines.txt"},
 	{"switch", "Make the local service pong reachable over TCP, one connection to pong per TCP client:",
 		"ipcctl switch tcp://0.0.0.0:9000 pong"},
 	{"switch", "Be a TCPd for every local service, and reach pong from another machine:",
 		"ipcctl switch tcp://0.0.0.0:9000\nIPC_NETWORK='pong tcp://server:9000/pong' ipcctl send --wait pong hello"},
 	{"dump", "List the services of the run directory:", "ipcctl dump"},
+	{"dump", "Print the next ten messages to and from pong:", "ipcctl dump pong --count 10"},
 	{"completion", "Enable completion in the current bash:", "source <(ipcctl completion bash)"},
 }
 
