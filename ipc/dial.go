@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"os"
 	"syscall"
 	"time"
 )
@@ -109,11 +110,20 @@ func dialPath(ctx context.Context, name, path string, max int) (*Conn, error) {
 	return NewConn(nc, max), nil
 }
 
+// isSocket reports whether a socket file is at path.
+func isSocket(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode().Type() == fs.ModeSocket
+}
+
 // dialError tells why a service could not be reached, and what to do.
 func dialError(name, path string, err error) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("%w %q: %s does not exist (is the service running? is --rundir right?)", ErrNoService, name, path)
+	case errors.Is(err, syscall.ECONNREFUSED) && isSocket(tappedPath(path)):
+		return fmt.Errorf("%w: nothing accepts on %s: a tap of %q was killed and left the service's socket at %s; "+
+			"run \"ipcctl dump %s\" and stop it (Ctrl-C) to put the service back", ErrRefused, path, name, tappedPath(path), name)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Errorf("%w: nothing accepts on %s (stale socket of %q?)", ErrRefused, path, name)
 	case errors.Is(err, fs.ErrPermission):
