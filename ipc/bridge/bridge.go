@@ -124,8 +124,9 @@ func (b *Bridge) Serve(ctx context.Context) error {
 			}
 			b.emit(BridgeEvent{Type: ipc.EventError, Err: fmt.Errorf("accept on %s: %w", b.Addr(), err)})
 			switch {
-			case errors.Is(err, ipc.ErrPermission):
-				// A client refused (a tap's allow list): the next may pass.
+			case errors.Is(err, ipc.ErrPermission), errors.Is(err, ipc.ErrRefused):
+				// A client refused (a tap's allow list, a bad WebSocket
+				// handshake): the next may pass.
 			case !temporary(err):
 				return err
 			default:

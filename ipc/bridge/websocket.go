@@ -131,20 +131,25 @@ type wsListener struct {
 	max   int
 	opts  WSOptions
 	conns chan *WSConn
-	done  chan struct{}
-	once  sync.Once
+	// refused carries the requests refused (wrong path, not a
+	// WebSocket, bad Origin) to Accept, which returns them as errors so
+	// that they are reported; it drops them when nobody reads.
+	refused chan error
+	done    chan struct{}
+	once    sync.Once
 }
 
 // listenWS serves WebSocket upgrades on ln at path; scheme is "ws" or "wss".
 func listenWS(ln net.Listener, scheme, path string, max int, opts WSOptions) *wsListener {
 	l := &wsListener{
-		ln:    ln,
-		path:  path,
-		url:   scheme + "://" + ln.Addr().String() + path,
-		max:   max,
-		opts:  opts,
-		conns: make(chan *WSConn),
-		done:  make(chan struct{}),
+		ln:      ln,
+		path:    path,
+		url:     scheme + "://" + ln.Addr().String() + path,
+		max:     max,
+		opts:    opts,
+		conns:   make(chan *WSConn),
+		refused: make(chan error, 16),
+		done:    make(chan struct{}),
 	}
 	l.srv = &http.Server{Handler: l, ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog}
 	go l.srv.Serve(ln)
@@ -156,11 +161,14 @@ func listenWS(ln net.Listener, scheme, path string, max int, opts WSOptions) *ws
 func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != l.path {
 		http.NotFound(w, r)
+		l.refuse(ipc.Errorf(ipc.ErrRefused, "refused %s %s from %s: the WebSocket is at %s", r.Method, r.URL.Path, r.RemoteAddr, l.path))
 		return
 	}
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: l.opts.Origins})
 	if err != nil {
-		return // Accept has answered the client
+		// Accept has answered the client (not a WebSocket, bad Origin).
+		l.refuse(ipc.Errorf(ipc.ErrRefused, "refused a WebSocket handshake from %s: %v", r.RemoteAddr, err))
+		return
 	}
 	c := NewWSConn(ws, l.max, l.opts.Binary)
 	c.remote = r.RemoteAddr
@@ -172,11 +180,23 @@ func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// Accept returns the next WebSocket client.
+// refuse hands a refused request to Accept, or drops it when Accept is
+// not keeping up: a flood of bad requests never blocks the server.
+func (l *wsListener) refuse(err error) {
+	select {
+	case l.refused <- err:
+	default:
+	}
+}
+
+// Accept returns the next WebSocket client, or an error wrapping
+// ipc.ErrRefused for a request it refused: the next one may pass.
 func (l *wsListener) Accept() (ipc.MessageConn, error) {
 	select {
 	case c := <-l.conns:
 		return c, nil
+	case err := <-l.refused:
+		return nil, err
 	case <-l.done:
 		return nil, ipc.ErrClosed
 	}
