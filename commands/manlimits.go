@@ -35,7 +35,7 @@ var manLimits = []struct{ name, text string }{
 	{"What a crash loses", "A message is delivered whole or not at all. A client killed in the middle " +
 		"of a message: the service reports an error for it and its disconnection, drops the partial " +
 		"message, and keeps serving the others. A service killed: its clients see the end of the " +
-		"connection and exit 69 at once; what it had read and not handled, and what it had queued and " +
+		"connection at once, and one waiting for a reply exits 69; what it had read and not handled, and what it had queued and " +
 		"not written, is lost; its stale socket is replaced by the next serve of the name."},
 }
 
