@@ -43,16 +43,20 @@ const defaultWait = 30 * time.Second
 //	                              as systemd does (fd 3, LISTEN_FDS, LISTEN_PID)
 //	notifysock FILE               set NOTIFY_SOCKET to a datagram socket whose
 //	                              messages are appended to FILE
+//	startline NAME FILE           start the one command line in FILE as start
+//	                              does, run by sh as it is written (for the
+//	                              examples of the docs, which must work verbatim)
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-	"waitfor":  cmdWaitfor,
-	"waitgone": cmdWaitgone,
-	"waitline": cmdWaitline,
-	"start":    cmdStart,
-	"feed":     cmdFeed,
-	"closein":  cmdClosein,
-	"signal":   cmdSignal,
-	"waitexit": cmdWaitexit,
-	"mksock":   cmdMksock,
+	"waitfor":   cmdWaitfor,
+	"waitgone":  cmdWaitgone,
+	"waitline":  cmdWaitline,
+	"start":     cmdStart,
+	"feed":      cmdFeed,
+	"closein":   cmdClosein,
+	"signal":    cmdSignal,
+	"waitexit":  cmdWaitexit,
+	"mksock":    cmdMksock,
+	"startline": cmdStartline,
 	// in script_manager_test.go
 	"activate":   cmdActivate,
 	"notifysock": cmdNotifysock,
@@ -158,6 +162,18 @@ func findProc(ts *testscript.TestScript, name string) *proc {
 		ts.Fatalf("no process %q: run start first", name)
 	}
 	return p
+}
+
+func cmdStartline(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: startline NAME FILE")
+	}
+	line := strings.TrimSuffix(ts.ReadFile(args[1]), "\n")
+	if strings.Contains(line, "\n") {
+		ts.Fatalf("%s holds more than one line", args[1])
+	}
+	// exec: the signals of the script reach the command, not a shell.
+	cmdStart(ts, false, []string{args[0], "sh", "-c", "exec " + line})
 }
 
 func cmdStart(ts *testscript.TestScript, neg bool, args []string) {

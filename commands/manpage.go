@@ -22,10 +22,11 @@ var manEnvironment = []struct{ name, text string }{
 // manExamples are shown in EXAMPLES when their command is registered.
 var manExamples = []struct{ command, text, lines string }{
 	{"timer", "Print three ticks, one a second, then exit:", "ipcctl timer --count 3 1s"},
-	{"timer", "Print ticks as JSON, for a pipeline:", "ipcctl --json timer 500ms | jq -c .time"},
+	{"timer", "Print ticks as JSON, for a pipeline:", "ipcctl --json timer --count 2 500ms | jq -c .time"},
 	{"serve", "Become the service pong and print its events:", "ipcctl serve pong"},
-	{"serve", "Answer every message with the output of a command, one process per connection:",
-		"ipcctl serve pong --exec 'tr a-z A-Z'"},
+	{"serve", "Answer every message with the output of a command, one process per connection " +
+		"(stdbuf -oL makes a filter that buffers its output to a pipe, as tr, sed and grep do, write each line at once):",
+		"ipcctl serve shout --exec 'stdbuf -oL tr a-z A-Z'"},
 	{"send", "Send a message and print the reply:", "ipcctl send --wait pong hello"},
 	{"send", "Send a payload that starts with a dash:", "ipcctl send pong -- --not-a-flag"},
 	{"serve", "Answer each message with the output of a command run for it:",
@@ -36,8 +37,8 @@ var manExamples = []struct{ command, text, lines string }{
 	{"connect", "Send a file's lines and print what comes back:", "ipcctl connect pong < lines.txt"},
 	{"switch", "Make the local service pong reachable over TCP, one connection to pong per TCP client:",
 		"ipcctl switch tcp://0.0.0.0:9000 pong"},
-	{"switch", "Be a TCPd for every local service, and reach pong from another machine:",
-		"ipcctl switch tcp://0.0.0.0:9000\nIPC_NETWORK='pong tcp://server:9000/pong' ipcctl send --wait pong hello"},
+	{"switch", "Be a TCPd for every local service, and reach pong through it (from another machine, with that machine's name for 127.0.0.1):",
+		"ipcctl switch tcp://0.0.0.0:9000\nIPC_NETWORK='pong tcp://127.0.0.1:9000/pong' ipcctl send --wait pong hello"},
 	{"dump", "List the services of the run directory:", "ipcctl dump"},
 	{"dump", "Print the next ten messages to and from pong:", "ipcctl dump pong --count 10"},
 	{"completion", "Enable completion in the current bash:", "source <(ipcctl completion bash)"},
@@ -198,4 +199,14 @@ func roffEscape(s string) string {
 		s = `\&` + s
 	}
 	return s
+}
+
+// Examples returns the command lines of the examples of the man page and
+// --help, for the test that runs them.
+func Examples() []string {
+	var out []string
+	for _, e := range manExamples {
+		out = append(out, e.lines)
+	}
+	return out
 }

@@ -81,7 +81,10 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"With --exec CMD, each client gets its own process, run with /bin/sh -c CMD. Each message " +
 	"from the client is written to the process's stdin followed by a newline, and each line the " +
 	"process writes to stdout (without its newline) is sent back to the client. A message holding " +
-	"a newline therefore reaches the process as several lines; --raw exchanges LibIPC frames " +
+	"a newline therefore reaches the process as several lines. A filter that buffers its output " +
+	"when it writes to a pipe (tr, sed, grep, awk, most programs in C) sends nothing back until its " +
+	"buffer fills or it exits, and the client times out: run it as \"stdbuf -oL CMD\" (or sed -u, " +
+	"grep --line-buffered) so that each line goes at once, or use --handler. --raw exchanges LibIPC frames " +
 	"(4-byte big-endian length, then the payload) on stdin and stdout instead, for any bytes. The " +
 	"process's stderr is serve's stderr. When the client leaves, the process's stdin is closed; " +
 	"a process still running 3 seconds later is sent SIGTERM, then SIGKILL. When the process " +
