@@ -57,7 +57,7 @@ const switchDescription = "Relay messages between two endpoints, both ways (LibI
 	"  ipcctl switch ws://0.0.0.0:8080/chat chat\n" +
 	"  ipcctl switch tcp://0.0.0.0:9000            # TCPd\n" +
 	"  ipcctl switch pong tcp://server:9000/pong   # a local stand-in for a remote service\n\n" +
-	managerDescription + " For switch, a passed socket is taken for A: a Unix socket for a " +
+	daemonDescription + "\n\n" + managerDescription + " For switch, a passed socket is taken for A: a Unix socket for a " +
 	"service, a TCP socket listening on A's port for the network endpoints."
 
 func switchCommand() *cli.Command {
@@ -77,7 +77,7 @@ func switchCommand() *cli.Command {
 			&cli.StringFlag{Name: "ca", Usage: "trust the CA certificates in `FILE`; when listening, require client certificates", TakesFile: true},
 			&cli.BoolFlag{Name: "ws-binary", Usage: "send every WebSocket message as binary", DisableDefaultText: true},
 			&cli.StringSliceFlag{Name: "origin", Usage: "let web pages from `HOST` pattern open WebSockets (repeatable)"},
-		}, managerFlags()...),
+		}, append(daemonFlags(), managerFlags()...)...),
 		Action: runSwitch,
 	}
 }
@@ -119,6 +119,10 @@ func runSwitch(c *cli.Context) error {
 
 // switchBridge builds the bridge the command line describes.
 func switchBridge(c *cli.Context, g Globals) (*bridge.Bridge, error) {
+	role, err := switchRole(c)
+	if err != nil || role != bridge.RoleSwitch {
+		return daemonBridge(c, g, role, err)
+	}
 	if err := checkArgs(c, 1, 2); err != nil {
 		return nil, err
 	}
@@ -190,7 +194,12 @@ func switchListening(b *bridge.Bridge) *format.Record {
 
 // switchTarget is what the switch pairs its clients with.
 func switchTarget(b *bridge.Bridge) string {
-	if b.To == nil {
+	switch {
+	case b.Role == bridge.RoleIPCd:
+		return "ipcd"
+	case b.Role == bridge.RoleTCPdOut:
+		return "tcpd-out"
+	case b.To == nil:
 		return "tcpd"
 	}
 	return b.To.String()

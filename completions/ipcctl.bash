@@ -102,7 +102,7 @@ _ipcctl() {
             send) w='-w --wait -n --count --timeout --raw --wait-service --max-size --group --to --each --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             listen) w='-n --count --timeout --raw --retry --wait-service --max-size --group --presence --handler --max-procs --ready-fd --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             connect) w='--linger --wait-service --max-size --bus --group --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            switch) w='--framing --max-conns --idle-timeout --linger --max-size --cert --key --ca --ws-binary --origin --ready-fd --pidfile --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            switch) w='--framing --max-conns --idle-timeout --linger --max-size --cert --key --ca --ws-binary --origin --ipcd --tcpd-out --ready-fd --pidfile --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             timer) w='-n --count --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             dump) w='--decode --hex -n --count --max-size --members --group --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             completion) w='--rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;

@@ -146,6 +146,8 @@ complete -c ipcctl -n '__ipcctl_cmd switch' -l key -r -F -d 'TLS private key FIL
 complete -c ipcctl -n '__ipcctl_cmd switch' -l ca -r -F -d 'trust the CA certificates in FILE; when listening, require client certificates'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l ws-binary -d 'send every WebSocket message as binary'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l origin -x -d 'let web pages from HOST pattern open WebSockets (repeatable)'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l ipcd -d 'be LibIPC\'s ipcd, the service ipc: connect clients to the service they name and hand the connection over'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l tcpd-out -d 'be LibIPC\'s outgoing tcpd, the service tcp: relay clients to the tcp://HOST:PORT/SERVICE they name'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l ready-fd -x -d 'once clients can connect, write a newline to descriptor N and close it (s6\'s notification-fd)'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l pidfile -r -F -d 'write the process id to PATH once ready (atomically), remove it on exit'
 complete -c ipcctl -n '__ipcctl_at switch 0' -x -a '(__ipcctl_services)'

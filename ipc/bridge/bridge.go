@@ -22,6 +22,9 @@ type Bridge struct {
 	From    Endpoint
 	To      *Endpoint
 	Options EndpointOptions
+	// Role is what the bridge does with its clients: pair them with To
+	// (RoleSwitch), or be LibIPC's ipcd or outgoing tcpd, with To nil.
+	Role Role
 	// MaxConns bounds the pairs open at once (0: no bound). Past it, new
 	// clients are not accepted until a pair ends: they wait in the
 	// listening socket's backlog.
@@ -171,7 +174,14 @@ func (b *Bridge) accept() (func(context.Context, uint64), error) {
 	}
 	return func(ctx context.Context, id uint64) {
 		b.connected(id, a)
-		b.pair(ctx, id, a)
+		switch b.Role {
+		case RoleIPCd:
+			b.runIPCd(ctx, id, a)
+		case RoleTCPdOut:
+			b.runTCPdOut(ctx, id, a)
+		default:
+			b.pair(ctx, id, a)
+		}
 	}, nil
 }
 
