@@ -146,7 +146,8 @@ func closedEarly(name string, got, want int) error {
 	case got == 0:
 		// Nothing was answered: as far as the client can tell, the
 		// service is not serving it (full, or its handler failed).
-		return closedError(fmt.Sprintf("service %s closed the connection without replying", name))
+		return closedError(fmt.Sprintf("service %s closed the connection without replying: it refused "+
+			"this client, or its handler failed (the service's error event says which)", name))
 	case want < 0:
 		return closedError(fmt.Sprintf("service %s closed the connection after %d replies", name, got))
 	}

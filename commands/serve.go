@@ -46,7 +46,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "handler", Usage: "run `CMD` (with /bin/sh -c) for each message, its stdout the reply"},
 			&cli.IntFlag{Name: "max-procs", Usage: "run at most `N` handlers (or --exec processes) at once", Value: defaultMaxProcs},
 			&cli.DurationFlag{Name: "handler-timeout", Usage: "kill a handler still running after `DUR` (0: never)", Value: defaultHandlerTimeout},
-			&cli.BoolFlag{Name: "raw", Usage: "with --exec, exchange LibIPC frames instead of lines with the process"},
+			&cli.BoolFlag{Name: "raw", Usage: "with --exec, exchange LibIPC frames instead of lines with the process; with --handler, pass the message and the reply byte for byte"},
 			&cli.BoolFlag{Name: "bus", Usage: "be a message bus: groups, addresses, presence and calls between clients"},
 		}, managerFlags()...),
 		Action: runServe,
@@ -91,10 +91,11 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"exits, what it wrote is sent, then the client is disconnected; an exit with a status other " +
 	"than 0 is reported as an error event. Each client having a process, --max-procs (default 64) " +
 	"bounds the clients too: past it, a client is refused as past --max-clients.\n\n" +
-	"With --handler CMD, each message runs /bin/sh -c CMD once, with the message's exact bytes on " +
-	"its stdin. What it writes to stdout, byte for byte, is sent back to the client as one " +
-	"message; a handler that writes nothing sends no reply, so a handler can also just act on " +
-	"messages. Handlers run concurrently, at most --max-procs at once (the others wait their " +
+	"With --handler CMD, each message runs /bin/sh -c CMD once, with the message and a newline on " +
+	"its stdin, so that read and while read see it. What it writes to stdout, less one trailing " +
+	"newline (as $(...) takes it), is sent back to the client as one message: \"echo ok\" answers " +
+	"\"ok\"; --raw passes the message and the reply byte for byte instead. A handler that writes " +
+	"nothing sends no reply, so a handler can also just act on messages. Handlers run concurrently, at most --max-procs at once (the others wait their " +
 	"turn), and the replies to one client keep the order of its messages. Each client's messages " +
 	"wait in a queue of their own and a free slot goes to the clients in turns, so that one " +
 	"client's backlog does not hold up another's message; a client with 16384 messages (or 4MiB) " +
@@ -257,8 +258,8 @@ func (cfg *serveConfig) check(c *cli.Context) error {
 		return UsageErrorf("--exec and --handler need a command")
 	case cfg.exec != "" && cfg.handler != "":
 		return UsageErrorf("--exec and --handler cannot be used together")
-	case cfg.raw && cfg.exec == "":
-		return UsageErrorf("--raw goes with --exec")
+	case cfg.raw && cfg.exec == "" && cfg.handler == "":
+		return UsageErrorf("--raw goes with --exec or --handler")
 	case c.IsSet("handler-timeout") && cfg.handler == "":
 		return UsageErrorf("--handler-timeout goes with --handler")
 	case cfg.bus && (cfg.exec != "" || cfg.handler != "" || cfg.raw || c.IsSet("max-procs")):

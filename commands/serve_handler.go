@@ -178,7 +178,7 @@ func (h *handlerMode) answer(hc *handlerClient) error {
 			hc.lost++
 		case r.err != nil:
 			hc.failed, failed = true, r.err
-		case len(r.reply) > 0:
+		case r.reply != nil:
 			hc.conn.Schedule(r.reply) // an error here means the client left
 		}
 	}
@@ -202,7 +202,7 @@ func (h *handlerMode) run(c *ipc.Conn, p []byte) ([]byte, error) {
 	}
 	defer cancel()
 	cmd := h.s.shellCommand(ctx, h.s.cfg.handler, c, "IPCMSGSIZE="+strconv.Itoa(len(p)))
-	cmd.Stdin = bytes.NewReader(p)
+	cmd.Stdin = bytes.NewReader(handlerInput(p, h.s.cfg.raw))
 	out := &cappedBuffer{max: h.s.cfg.maxSize, over: cancel}
 	cmd.Stdout = out
 	err := h.start(cmd)
@@ -218,7 +218,27 @@ func (h *handlerMode) run(c *ipc.Conn, p []byte) ([]byte, error) {
 	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return nil, &endedError{fmt.Sprintf("handler still running after --handler-timeout %s; killed", h.s.cfg.handlerTimeout), err}
 	}
-	return out.buf.Bytes(), err
+	return handlerReply(out.buf.Bytes(), h.s.cfg.raw), err
+}
+
+// handlerInput is what a handler reads for message p: the message and a
+// newline, so that read and while read see it; with --raw, p exactly.
+func handlerInput(p []byte, raw bool) []byte {
+	if raw {
+		return p
+	}
+	return append(p[:len(p):len(p)], '\n')
+}
+
+// handlerReply is the reply for a handler's output: the output without one
+// trailing newline, as $(...) takes it, so "echo ok" answers "ok"; with
+// --raw, the output exactly. No output is no reply (nil); an output of a
+// lone newline is an empty reply.
+func handlerReply(out []byte, raw bool) []byte {
+	if raw || len(out) == 0 {
+		return out
+	}
+	return bytes.TrimSuffix(out, []byte("\n"))
 }
 
 // start starts cmd, unless the shutdown has killed the handlers already,

@@ -103,7 +103,7 @@ complete -c ipcctl -n '__ipcctl_cmd serve' -l exec -x -d 'run CMD (with /bin/sh 
 complete -c ipcctl -n '__ipcctl_cmd serve' -l handler -x -d 'run CMD (with /bin/sh -c) for each message, its stdout the reply'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l max-procs -x -d 'run at most N handlers (or --exec processes) at once'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l handler-timeout -x -d 'kill a handler still running after DUR (0: never)'
-complete -c ipcctl -n '__ipcctl_cmd serve' -l raw -d 'with --exec, exchange LibIPC frames instead of lines with the process'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l raw -d 'with --exec, exchange LibIPC frames instead of lines with the process; with --handler, pass the message and the reply byte for byte'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l bus -d 'be a message bus: groups, addresses, presence and calls between clients'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l ready-fd -x -d 'once clients can connect, write a newline to descriptor N and close it (s6\'s notification-fd)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l pidfile -r -F -d 'write the process id to PATH once ready (atomically), remove it on exit'
