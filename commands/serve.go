@@ -48,7 +48,7 @@ func serveCommand() *cli.Command {
 			&cli.DurationFlag{Name: "handler-timeout", Usage: "kill a handler still running after `DUR` (0: never)", Value: defaultHandlerTimeout},
 			&cli.BoolFlag{Name: "raw", Usage: "with --exec, exchange LibIPC frames instead of lines with the process; with --handler, pass the message and the reply byte for byte"},
 			&cli.BoolFlag{Name: "bus", Usage: "be a message bus: groups, addresses, presence and calls between clients"},
-		}, managerFlags()...),
+		}, append(serveEndpointFlags(), managerFlags()...)...),
 		Action: runServe,
 	}
 }
@@ -148,7 +148,7 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"grace: it exits with status 1 and an error on stderr. A reader of stdout that goes away " +
 	"(\"ipcctl serve NAME | head -1\") ends serve as SIGTERM does, socket removed. A second serve " +
 	"of a NAME that is live fails with \"already running\" (exit 1) and leaves it alone; a stale " +
-	"socket is replaced.\n\n" + serveBusDescription + "\n\n" + managerDescription
+	"socket is replaced.\n\n" + serveBusDescription + "\n\n" + serveEndpointDescription + "\n\n" + managerDescription
 
 // serveConfig is the serve command line, checked.
 type serveConfig struct {
@@ -168,6 +168,7 @@ type serveConfig struct {
 	raw            bool
 	bus            bool
 	mgr            *manager
+	endpoint       *servedEndpoint // NAME is a network endpoint
 }
 
 // runServe is the serve command.
@@ -215,8 +216,8 @@ func serveConfigOf(c *cli.Context) (serveConfig, error) {
 		raw:            c.Bool("raw"),
 		bus:            c.Bool("bus"),
 	}
-	if _, err := ipc.SocketPath(ipc.ResolveRunDir(g.RunDir), cfg.name); err != nil {
-		return cfg, UsageErrorf("%v", err)
+	if cfg.endpoint, err = serveEndpointOf(c, g, cfg.name); err != nil {
+		return cfg, err
 	}
 	if cfg.mgr, err = managerOf(c); err != nil {
 		return cfg, err

@@ -10,6 +10,9 @@ import (
 // listen makes the service listen: on the socket the service manager
 // passed for it (socket activation), else in the run directory.
 func (s *server) listen(opts ipc.ServiceOptions) (*ipc.Service, error) {
+	if s.cfg.endpoint != nil {
+		return s.listenEndpoint(opts)
+	}
 	path, err := ipc.SocketPath(s.loop.RunDir(), s.cfg.name)
 	if err != nil {
 		return nil, err

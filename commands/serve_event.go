@@ -20,6 +20,10 @@ func eventRecord(ev *ipc.Event) *format.Record {
 	}
 	switch ev.Type {
 	case ipc.EventConnection:
+		if a := peerAddr(ev.Conn); a != nil {
+			r.Fields = append(r.Fields, format.Field{Key: "peer", Value: a.String()})
+			break
+		}
 		p := ev.Conn.Peer()
 		r.Peer = &format.Peer{PID: p.PID, UID: p.UID, GID: p.GID}
 	case ipc.EventMessage, ipc.EventSent:
@@ -33,6 +37,11 @@ func eventRecord(ev *ipc.Event) *format.Record {
 
 // listeningRecord announces that svc accepts clients.
 func listeningRecord(svc *ipc.Service) *format.Record {
+	if svc.Path() == "" { // a network endpoint
+		return &format.Record{Event: "listening", Fields: []format.Field{
+			{Key: "endpoint", Value: svc.Addr().String()},
+		}}
+	}
 	return &format.Record{Event: "listening", Fields: []format.Field{
 		{Key: "service", Value: svc.Name()},
 		{Key: "path", Value: svc.Path()},

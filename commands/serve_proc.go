@@ -31,6 +31,9 @@ func (s *server) shellCommand(ctx context.Context, line string, c *ipc.Conn, ext
 
 // clientEnv describes client c to a process in UCSPI style.
 func (s *server) clientEnv(c *ipc.Conn) []string {
+	if env := s.networkEnv(c); env != nil {
+		return env
+	}
 	p := c.Peer()
 	return []string{
 		"PROTO=IPC",

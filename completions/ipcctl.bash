@@ -49,7 +49,7 @@ _ipcctl() {
                 ((i += 2))
             else
                 case $w in
-                    --rundir|--trust-owner|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--max-buffered|--frame-timeout|--idle-timeout|--exec|--handler|--max-procs|--handler-timeout|--ready-fd|--pidfile|-n|--count|--timeout|--wait-service|--group|--to|--linger|--framing|--max-conns|--cert|--key|--ca|--origin|--decode) skip=1 ;;
+                    --rundir|--trust-owner|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--max-buffered|--frame-timeout|--idle-timeout|--exec|--handler|--max-procs|--handler-timeout|--framing|--cert|--key|--ca|--ready-fd|--pidfile|-n|--count|--timeout|--wait-service|--group|--to|--linger|--max-conns|--origin|--decode) skip=1 ;;
                 esac
             fi
             continue
@@ -78,6 +78,10 @@ _ipcctl() {
         --handler) return ;;
         --max-procs) return ;;
         --handler-timeout) return ;;
+        --framing) COMPREPLY=($(compgen -W 'ipc line raw json' -- "$cur")); return ;;
+        --cert) _ipcctl_files; return ;;
+        --key) _ipcctl_files; return ;;
+        --ca) _ipcctl_files; return ;;
         --ready-fd) return ;;
         --pidfile) _ipcctl_files; return ;;
         -n|--count) return ;;
@@ -86,11 +90,7 @@ _ipcctl() {
         --group) return ;;
         --to) return ;;
         --linger) return ;;
-        --framing) COMPREPLY=($(compgen -W 'ipc line raw json' -- "$cur")); return ;;
         --max-conns) return ;;
-        --cert) _ipcctl_files; return ;;
-        --key) _ipcctl_files; return ;;
-        --ca) _ipcctl_files; return ;;
         --origin) return ;;
         --decode) _ipcctl_files; return ;;
     esac
@@ -98,7 +98,7 @@ _ipcctl() {
     if [[ -z $ended && $cur == -* ]]; then
         case $cmd in
             '') w='--rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            serve) w='--timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout --raw --bus --ready-fd --pidfile --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            serve) w='--timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout --raw --bus --framing --cert --key --ca --ready-fd --pidfile --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             send) w='-w --wait -n --count --timeout --raw --wait-service --max-size --group --to --each --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             listen) w='-n --count --timeout --raw --retry --wait-service --max-size --group --presence --handler --max-procs --ready-fd --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             connect) w='--linger --wait-service --max-size --bus --group --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;

@@ -18,7 +18,7 @@ function __ipcctl_args
             switch $t
                 case --
                     set ended 1
-                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout --ready-fd --pidfile -n --count --timeout --wait-service --group --to --linger --framing --max-conns --cert --key --ca --origin --decode
+                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout --framing --cert --key --ca --ready-fd --pidfile -n --count --timeout --wait-service --group --to --linger --max-conns --origin --decode
                     set skip 1
             end
             continue
@@ -105,6 +105,10 @@ complete -c ipcctl -n '__ipcctl_cmd serve' -l max-procs -x -d 'run at most N han
 complete -c ipcctl -n '__ipcctl_cmd serve' -l handler-timeout -x -d 'kill a handler still running after DUR (0: never)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l raw -d 'with --exec, exchange LibIPC frames instead of lines with the process; with --handler, pass the message and the reply byte for byte'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l bus -d 'be a message bus: groups, addresses, presence and calls between clients'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l framing -x -a 'ipc line raw json' -d 'framing of a tcp:// or tls:// NAME: ipc|line|raw|json'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l cert -r -F -d 'TLS certificate FILE (PEM) of a tls:// or wss:// NAME'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l key -r -F -d 'TLS private key FILE (PEM)'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l ca -r -F -d 'require client certificates signed by the CA in FILE'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l ready-fd -x -d 'once clients can connect, write a newline to descriptor N and close it (s6\'s notification-fd)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l pidfile -r -F -d 'write the process id to PATH once ready (atomically), remove it on exit'
 complete -c ipcctl -n '__ipcctl_at serve 0' -x -a '(__ipcctl_services)'

@@ -73,3 +73,6 @@ func ListenerPath(ln net.Listener) string {
 	}
 	return a.Name
 }
+
+// Addr is the address the service listens on.
+func (s *Service) Addr() net.Addr { return s.ln.Addr() }
