@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/ipcctl/ipcctl/format"
 	"github.com/ipcctl/ipcctl/ipc"
@@ -44,6 +45,7 @@ type server struct {
 	cfg      serveConfig
 	loop     *ipc.Loop
 	svc      *ipc.Service
+	out      *watchedWriter // stdout, under the encoder
 	enc      format.Encoder
 	stderr   *lockedWriter
 	stdin    io.Reader
@@ -63,9 +65,13 @@ func newServer(cfg serveConfig, stdin io.Reader) (*server, error) {
 	if stdin == nil {
 		stdin = os.Stdin
 	}
+	out := &watchedWriter{w: cfg.g.Stdout}
+	g := cfg.g
+	g.Stdout = out
 	s := &server{
 		cfg:    cfg,
-		enc:    cfg.g.Encoder(),
+		out:    out,
+		enc:    g.Encoder(),
 		stderr: &lockedWriter{w: cfg.g.Stderr},
 		stdin:  stdin,
 		left:   make(chan struct{}, 1),
@@ -137,8 +143,8 @@ func (s *server) run(ctx context.Context) error {
 var errStdoutStuck = errors.New("stdout is not read: the events of the shutdown are lost; exited after the grace")
 
 // finish waits until the event goroutine is done (done) and the output is
-// flushed, and reports whether that happened before final ended: a reader
-// that does not read stdout cannot hold the service past it.
+// flushed, and reports whether that happened: a reader that does not read
+// stdout cannot hold the service past final.
 func (s *server) finish(final context.Context, done <-chan struct{}) bool {
 	flushed := make(chan struct{})
 	go func() {
@@ -152,8 +158,56 @@ func (s *server) finish(final context.Context, done <-chan struct{}) bool {
 	case <-flushed:
 		return true
 	case <-final.Done():
-		return false
 	}
+	return s.waitOutput(flushed)
+}
+
+// waitOutput waits for ch, unless stdout is stuck: a write to it blocked
+// for killWait, or more than outputWait in all. It reports whether ch
+// came. A slow machine thus delays the shutdown's last events, and a
+// reader that does not read cannot hold serve.
+func (s *server) waitOutput(ch <-chan struct{}) bool {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	give := time.After(outputWait)
+	for {
+		select {
+		case <-ch:
+			return true
+		case <-give:
+			return false
+		case <-tick.C:
+			if s.out.blockedFor() > killWait {
+				return false
+			}
+		}
+	}
+}
+
+// outputWait bounds how long the shutdown waits for its output once its
+// grace is over, however it goes.
+const outputWait = 10 * time.Second
+
+// watchedWriter is serve's stdout, which tells how long a write to it has
+// been under way: a write blocked for long means nobody reads.
+type watchedWriter struct {
+	w     io.Writer
+	since atomic.Int64 // when the write under way began (Unix ns); 0: none
+}
+
+func (o *watchedWriter) Write(p []byte) (int, error) {
+	o.since.Store(time.Now().UnixNano())
+	defer o.since.Store(0)
+	return o.w.Write(p)
+}
+
+// blockedFor returns how long the write under way has lasted.
+func (o *watchedWriter) blockedFor() time.Duration {
+	t := o.since.Load()
+	if t == 0 {
+		return 0
+	}
+	return time.Since(time.Unix(0, t))
 }
 
 // quietEPIPE turns a write to a stdout whose reader left into success:
@@ -302,17 +356,15 @@ func (s *server) shutdown(final context.Context) {
 		select {
 		case <-s.left:
 		case <-final.Done():
+			s.waitOutput(s.left)
 		}
 	}
 	s.loop.Close()
 }
 
-// reportWithin is report from the shutdown: it waits for the output until
-// ctx ends at most.
+// reportWithin is report from the shutdown: once ctx has ended, it waits
+// for the output only while stdout is read.
 func (s *server) reportWithin(ctx context.Context, c *ipc.Conn, msg string, fields ...format.Field) {
-	if ctx.Err() != nil {
-		return
-	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -321,6 +373,7 @@ func (s *server) reportWithin(ctx context.Context, c *ipc.Conn, msg string, fiel
 	select {
 	case <-done:
 	case <-ctx.Done():
+		s.waitOutput(done)
 	}
 }
 
