@@ -16,18 +16,9 @@ func echoService(t testing.TB, name string) string {
 	return echoServiceBy(t, name, (*ipc.Conn).Schedule)
 }
 
-// echoServiceBy is echoService answering with reply (Schedule or Write).
-func echoServiceBy(t testing.TB, name string, reply func(*ipc.Conn, []byte) error) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "ipcb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	l := ipc.NewLoop(ipc.Options{RunDir: dir})
-	if _, err := l.Listen(name, ipc.ServiceOptions{}); err != nil {
-		t.Fatal(err)
-	}
+// answer calls reply with each message l receives, from a goroutine of
+// its own, until the test ends and closes l.
+func answer(t testing.TB, l *ipc.Loop, reply func(c *ipc.Conn, p []byte)) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -42,6 +33,21 @@ func echoServiceBy(t testing.TB, name string, reply func(*ipc.Conn, []byte) erro
 		}
 	}()
 	t.Cleanup(func() { l.Close(); <-done })
+}
+
+// echoServiceBy is echoService answering with reply (Schedule or Write).
+func echoServiceBy(t testing.TB, name string, reply func(*ipc.Conn, []byte) error) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ipcb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	l := ipc.NewLoop(ipc.Options{RunDir: dir})
+	if _, err := l.Listen(name, ipc.ServiceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	answer(t, l, func(c *ipc.Conn, p []byte) { reply(c, p) })
 	return dir
 }
 

@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"context"
 	"net"
 	"testing"
 
@@ -25,25 +24,14 @@ func serveEcho(t *testing.T, endpoint string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			ev, err := l.Wait(context.Background())
-			if err != nil {
-				return
-			}
-			if ev.Type == ipc.EventMessage {
-				a, _ := ev.Conn.NetConn().RemoteAddr().(*net.TCPAddr)
-				if a == nil {
-					ev.Conn.Schedule([]byte("no address"))
-					continue
-				}
-				ev.Conn.Schedule(append([]byte(a.IP.String()+" "), ev.Payload...))
-			}
+	answer(t, l, func(c *ipc.Conn, p []byte) {
+		a, _ := c.NetConn().RemoteAddr().(*net.TCPAddr)
+		if a == nil {
+			c.Schedule([]byte("no address"))
+			return
 		}
-	}()
-	t.Cleanup(func() { l.Close(); <-done })
+		c.Schedule(append([]byte(a.IP.String()+" "), p...))
+	})
 	return svc.Addr().String()
 }
 
