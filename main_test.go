@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipcctl/ipcctl/internal/natstest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -60,5 +61,6 @@ func setupScript(env *testscript.Env) error {
 	}
 	env.Values[envKeysKey{}] = keys
 	env.Values[procsKey{}] = map[string]*proc{}
+	env.Values[natsKey{}] = new(*natstest.Cluster)
 	return nil
 }

@@ -46,6 +46,11 @@ const defaultWait = 30 * time.Second
 //	startline NAME FILE           start the one command line in FILE as start
 //	                              does, run by sh as it is written (for the
 //	                              examples of the docs, which must work verbatim)
+//	natscluster N                 run N nats-server processes joined by routes;
+//	                              NATS_URL names them all, NATS_URL1... each one
+//	natskill I [restart]          SIGKILL server I of the cluster, or start it
+//	                              again on its port
+//	natscli                       put the nats command-line client on PATH
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"waitfor":   cmdWaitfor,
 	"waitgone":  cmdWaitgone,
@@ -60,6 +65,10 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	// in script_manager_test.go
 	"activate":   cmdActivate,
 	"notifysock": cmdNotifysock,
+	// in script_nats_test.go
+	"natscluster": cmdNatscluster,
+	"natskill":    cmdNatskill,
+	"natscli":     cmdNatscli,
 }
 
 // poll calls ready until it returns true or timeout passes.
@@ -184,7 +193,22 @@ func cmdStart(ts *testscript.TestScript, neg bool, args []string) {
 	if procs(ts)[name] != nil {
 		ts.Fatalf("process %q already started", name)
 	}
-	startProc(ts, name, exec.Command(args[1], args[2:]...))
+	startProc(ts, name, exec.Command(scriptLookPath(ts, args[1]), args[2:]...))
+}
+
+// scriptLookPath finds a command on the script's PATH, which commands
+// such as natscli extend, rather than on the test's own.
+func scriptLookPath(ts *testscript.TestScript, name string) string {
+	if strings.Contains(name, "/") {
+		return name
+	}
+	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	return name
 }
 
 // startProc runs cmd in the background as process name of the script.
@@ -220,7 +244,8 @@ type envKeysKey struct{}
 // scriptEnv returns the environment the script gives its commands: its
 // variables from the start, and the ones ipcctl reads, as they are now.
 func scriptEnv(ts *testscript.TestScript) []string {
-	keys := append(ts.Value(envKeysKey{}).([]string), "IPC_RUNDIR", "RUNDIR", "IPC_NETWORK", "NO_COLOR", "NOTIFY_SOCKET")
+	keys := append(ts.Value(envKeysKey{}).([]string), "IPC_RUNDIR", "RUNDIR", "IPC_NETWORK", "NO_COLOR", "NOTIFY_SOCKET",
+		"NATS_URL", "NATS_URL1", "NATS_URL2", "NATS_URL3")
 	var env []string
 	seen := map[string]bool{}
 	for _, k := range keys {
