@@ -1,0 +1,122 @@
+// Package natsopt is how ipcctl connects to NATS: the servers, the
+// credentials and TLS files as the nats command-line client names them,
+// and one reconnect policy for every ipcctl program that uses NATS.
+//
+// The NATS protocol itself is the official client's, github.com/nats-io/nats.go:
+// it reconnects, follows the cluster's other servers and speaks TLS and
+// credentials; nothing of the protocol is written here.
+//
+//	nc, err := natsopt.Options{URLs: "nats://a:4222,nats://b:4222"}.Connect("bus pong")
+package natsopt
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// DefaultURL is the server used when neither Options.URLs nor $NATS_URL
+// names one, as for the nats command-line client.
+const DefaultURL = nats.DefaultURL
+
+// ReconnectBuffer bounds what the client holds for a server while it
+// reconnects. Past it, a publish fails at once (nats.ErrReconnectBufExceeded)
+// so that the caller can report the loss: nothing is buffered without bound.
+const ReconnectBuffer = 8 << 20
+
+// Options are the settings of a connection to NATS.
+type Options struct {
+	// URLs is a comma-separated list of servers; empty: $NATS_URL, then
+	// DefaultURL.
+	URLs string
+	// Creds is a credentials file (user JWT and NKey seed), as nats --creds.
+	Creds string
+	// TLSCert and TLSKey are a client certificate and its key; TLSCA is a
+	// file of CA certificates to verify the servers with. As nats
+	// --tlscert, --tlskey and --tlsca.
+	TLSCert, TLSKey, TLSCA string
+}
+
+// Servers returns the list of servers the options name.
+func (o Options) Servers() string {
+	if o.URLs != "" {
+		return o.URLs
+	}
+	if env := os.Getenv("NATS_URL"); env != "" {
+		return env
+	}
+	return DefaultURL
+}
+
+// Check reports a malformed setting, for a usage error before any
+// connection is tried.
+func (o Options) Check() error {
+	for _, u := range strings.Split(o.Servers(), ",") {
+		u = strings.TrimSpace(u)
+		if u == "" {
+			return errors.New("empty NATS server URL")
+		}
+		if !strings.Contains(u, "://") {
+			u = "nats://" + u
+		}
+		p, err := url.Parse(u)
+		if err != nil || p.Host == "" {
+			return fmt.Errorf("bad NATS server URL %q: want nats://HOST:PORT", u)
+		}
+		switch p.Scheme {
+		case "nats", "tls", "ws", "wss":
+		default:
+			return fmt.Errorf("bad NATS server URL %q: the scheme is nats, tls, ws or wss", u)
+		}
+	}
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		return errors.New("a NATS client certificate needs both --nats-tls-cert and --nats-tls-key")
+	}
+	for _, f := range []string{o.Creds, o.TLSCert, o.TLSKey, o.TLSCA} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NATS returns the options of nats.go for a connection named name (the
+// name the server shows in its connection list), followed by more.
+// The client retries the first connection as it does later ones, forever,
+// a second apart: a service started before its NATS server works once
+// the server is up.
+func (o Options) NATS(name string, more ...nats.Option) []nats.Option {
+	opts := []nats.Option{
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.RetryOnFailedConnect(true),
+		nats.ReconnectBufSize(ReconnectBuffer),
+	}
+	if o.Creds != "" {
+		opts = append(opts, nats.UserCredentials(o.Creds))
+	}
+	if o.TLSCert != "" {
+		opts = append(opts, nats.ClientCert(o.TLSCert, o.TLSKey))
+	}
+	if o.TLSCA != "" {
+		opts = append(opts, nats.RootCAs(o.TLSCA))
+	}
+	return append(opts, more...)
+}
+
+// Connect connects to the servers, as NATS returns them.
+func (o Options) Connect(name string, more ...nats.Option) (*nats.Conn, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
+	return nats.Connect(o.Servers(), o.NATS(name, more...)...)
+}
