@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -57,6 +58,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"waitline":  cmdWaitline,
 	"start":     cmdStart,
 	"feed":      cmdFeed,
+	"type":      cmdType,
 	"closein":   cmdClosein,
 	"signal":    cmdSignal,
 	"waitexit":  cmdWaitexit,
@@ -263,6 +265,19 @@ func cmdFeed(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	p := findProc(ts, args[0])
 	_, err := io.WriteString(p.stdin, strings.Join(args[1:], " ")+"\n")
+	ts.Check(err)
+}
+
+// cmdType writes keys to a process's stdin as a user types them: no
+// newline is added, and Go escapes (\r, \x03 for Ctrl-C) are the bytes
+// they stand for.
+func cmdType(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: type NAME KEYS")
+	}
+	keys, err := strconv.Unquote(`"` + args[1] + `"`)
+	ts.Check(err)
+	_, err = io.WriteString(findProc(ts, args[0]).stdin, keys)
 	ts.Check(err)
 }
 

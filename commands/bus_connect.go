@@ -109,6 +109,7 @@ func (s *busSession) run(ctx context.Context) error {
 			msgs <- envelope{h, body}
 		}
 	}()
+	defer s.startEditor()()
 	lines := make(chan []byte)
 	inErr := make(chan error, 1)
 	go s.readLines(lines, inErr)
@@ -239,10 +240,10 @@ func incomingLine(h *bus.Header, body []byte) []byte {
 // redraws the prompt.
 func (s *busSession) printText(line []byte, flush bool) {
 	if s.tty {
-		fmt.Fprint(s.stderr, "\r\033[K")
-		s.lineOut.WriteMessage([]byte(s.style.Incoming(string(line)) + "\n"))
-		s.lineOut.Flush()
-		s.prompt()
+		s.above(func() {
+			s.lineOut.WriteMessage([]byte(s.style.Incoming(string(line)) + "\n"))
+			s.lineOut.Flush()
+		})
 		return
 	}
 	s.lineOut.WriteMessage(append(line, '\n'))
@@ -261,11 +262,9 @@ func (s *busSession) printJSON(err error, flush bool) error {
 // note tells the user something on stderr, between prompts.
 func (s *busSession) note(kind, text string) {
 	s.flush()
-	if s.tty {
-		fmt.Fprint(s.stderr, "\r\033[K")
-	}
-	fmt.Fprintf(s.stderr, "ipcctl: %s: %s\n", kind, strings.TrimPrefix(text, "ipcctl: "))
-	s.prompt()
+	s.above(func() {
+		fmt.Fprintf(s.stderr, "ipcctl: %s: %s\n", kind, strings.TrimPrefix(text, "ipcctl: "))
+	})
 }
 
 // flush writes out what is buffered.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ipcctl/ipcctl/format"
+	"github.com/ipcctl/ipcctl/internal/lineedit"
 	"github.com/ipcctl/ipcctl/ipc"
 	"github.com/mattn/go-isatty"
 	"github.com/urfave/cli/v2"
@@ -23,7 +24,11 @@ func connectCommand() *cli.Command {
 		Description: "Connects to service NAME. Each line of stdin is sent as one message (without " +
 			"its newline); each message received is printed as it arrives, escaped so it is one " +
 			"line (or one JSON object with --format json). On a terminal, connect shows a prompt " +
-			"on stderr and colours incoming messages (--color, NO_COLOR); otherwise it prints plain " +
+			"on stderr and colours incoming messages (--color, NO_COLOR), and edits the line itself: " +
+			"a message that arrives while a line is typed is printed above it and the line drawn " +
+			"again; Backspace, Ctrl-U (erase the line), Ctrl-W (erase a word) and Ctrl-L (redraw) " +
+			"work, Ctrl-D on an empty line ends stdin, and Ctrl-C ends connect on a fresh line; the " +
+			"terminal is given back as it was however connect ends. Otherwise it prints plain " +
 			"lines only, coloured with --color always. It ends when the service closes the " +
 			"connection (exit 0, whether the close shows as an end of stream, a reset or a line " +
 			"that cannot be written), or when stdin ends and --linger (default 1s) has passed with " +
@@ -71,6 +76,7 @@ type session struct {
 	style  format.Style
 	stderr io.Writer
 	linger time.Duration
+	ed     *lineedit.Editor // on a terminal: the line being typed, kept below messages
 }
 
 func newSession(c *cli.Context, g Globals, conn *ipc.Conn) *session {
@@ -109,6 +115,7 @@ func (s *session) run(ctx context.Context) error {
 			msgs <- p
 		}
 	}()
+	defer s.startEditor()()
 	lines := make(chan []byte)
 	inErr := make(chan error, 1)
 	go s.readLines(lines, inErr)
@@ -155,8 +162,30 @@ func (s *session) run(ctx context.Context) error {
 	}
 }
 
+// startEditor takes over the terminal when stdin and stderr are one, so
+// that a message arriving while a line is typed does not cut the line,
+// and returns what gives the terminal back: it runs on every way out of
+// connect, a signal (SIGINT, SIGTERM, SIGHUP) included.
+func (s *session) startEditor() (restore func()) {
+	in, _ := s.in.(*os.File)
+	out, _ := s.stderr.(*os.File)
+	if !s.tty || in == nil || out == nil || !isatty.IsTerminal(out.Fd()) {
+		return func() {}
+	}
+	ed, err := lineedit.New(in, out, s.style.Prompt(s.name+"> "))
+	if err != nil {
+		return func() {} // a terminal without termios: lines as the kernel edits them
+	}
+	s.ed = ed
+	return func() { ed.Close() }
+}
+
 // readLines sends each line of stdin (newline removed) to lines.
 func (s *session) readLines(lines chan<- []byte, done chan<- error) {
+	if s.ed != nil {
+		s.ed.ReadLines(lines, done)
+		return
+	}
 	r := bufio.NewReaderSize(s.in, 64<<10)
 	for {
 		line, err := r.ReadBytes('\n')
@@ -179,11 +208,10 @@ func (s *session) readLines(lines chan<- []byte, done chan<- error) {
 // print shows one received message; on a terminal it redraws the prompt.
 func (s *session) print(p []byte, flush bool) {
 	if s.tty {
-		fmt.Fprint(s.stderr, "\r\033[K")
-		s.out.Flush()
-		s.out.WriteMessageStyled(p, s.style.Incoming)
-		s.out.Flush()
-		s.prompt()
+		s.above(func() {
+			s.out.WriteMessageStyled(p, s.style.Incoming)
+			s.out.Flush()
+		})
 		return
 	}
 	if s.style.Enabled() {
@@ -196,9 +224,24 @@ func (s *session) print(p []byte, flush bool) {
 	}
 }
 
-// prompt shows the service's name as a prompt on a terminal.
-func (s *session) prompt() {
+// above runs write, which prints on the terminal, with the prompt and
+// what is being typed out of its way, and shows them again after it.
+func (s *session) above(write func()) {
+	if s.ed != nil {
+		s.ed.Print(write)
+		return
+	}
 	if s.tty {
+		fmt.Fprint(s.stderr, "\r\033[K")
+	}
+	write()
+	s.prompt()
+}
+
+// prompt shows the service's name as a prompt on a terminal; the line
+// editor shows its own.
+func (s *session) prompt() {
+	if s.tty && s.ed == nil {
 		fmt.Fprint(s.stderr, s.style.Prompt(s.name+"> "))
 	}
 }
