@@ -25,8 +25,8 @@ var manExamples = []struct{ command, text, lines string }{
 	{"timer", "Print ticks as JSON, for a pipeline:", "ipcctl --json timer --count 2 500ms | jq -c .time"},
 	{"serve", "Become the service pong and print its events:", "ipcctl serve pong"},
 	{"serve", "Answer every message with the output of a command, one process per connection " +
-		"(stdbuf -oL makes a filter that buffers its output to a pipe, as tr, sed and grep do, write each line at once):",
-		"ipcctl serve shout --exec 'stdbuf -oL tr a-z A-Z'"},
+		"(serve makes its stdout line-buffered, so that a filter such as tr answers each line at once):",
+		"ipcctl serve shout --exec 'tr a-z A-Z'"},
 	{"send", "Send a message and print the reply:", "ipcctl send --wait pong hello"},
 	{"send", "Send a payload that starts with a dash:", "ipcctl send pong -- --not-a-flag"},
 	{"serve", "Answer each message with the output of a command run for it:",

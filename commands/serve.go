@@ -43,6 +43,7 @@ func serveCommand() *cli.Command {
 			&cli.DurationFlag{Name: "frame-timeout", Usage: "close a client that takes over `DUR` to send one message (0: never)", Value: ipc.DefaultFrameTimeout},
 			&cli.DurationFlag{Name: "idle-timeout", Usage: "close a client after `DUR` with nothing sent or received (0: never)"},
 			&cli.StringFlag{Name: "exec", Usage: "run `CMD` (with /bin/sh -c) for each client, its stdin and stdout bound to the client"},
+			&cli.BoolFlag{Name: "line-buffered", Usage: "with --exec, make the process's stdout line-buffered, as stdbuf -oL does (--line-buffered=false: leave it as the program sets it)", Value: true},
 			&cli.StringFlag{Name: "handler", Usage: "run `CMD` (with /bin/sh -c) for each message, its stdout the reply"},
 			&cli.IntFlag{Name: "max-procs", Usage: "run at most `N` handlers (or --exec processes) at once", Value: defaultMaxProcs},
 			&cli.DurationFlag{Name: "handler-timeout", Usage: "kill a handler still running after `DUR` (0: never)", Value: defaultHandlerTimeout},
@@ -81,10 +82,14 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"With --exec CMD, each client gets its own process, run with /bin/sh -c CMD. Each message " +
 	"from the client is written to the process's stdin followed by a newline, and each line the " +
 	"process writes to stdout (without its newline) is sent back to the client. A message holding " +
-	"a newline therefore reaches the process as several lines. A filter that buffers its output " +
-	"when it writes to a pipe (tr, sed, grep, awk, most programs in C) sends nothing back until its " +
-	"buffer fills or it exits, and the client times out: run it as \"stdbuf -oL CMD\" (or sed -u, " +
-	"grep --line-buffered) so that each line goes at once, or use --handler. --raw exchanges LibIPC frames " +
+	"a newline therefore reaches the process as several lines. A program that buffers its output " +
+	"when it writes to a pipe (tr, sed, grep, most programs in C) would send nothing back until its " +
+	"buffer fills or it exits, so serve makes the process's stdout line-buffered as \"stdbuf -oL\" " +
+	"does: it preloads coreutils' libstdbuf.so (LD_PRELOAD, with _STDBUF_O=L) when it finds it, and " +
+	"sets PYTHONUNBUFFERED=1; the processes the command starts inherit both, and variables already " +
+	"set are kept. That works for dynamically linked programs that use C's stdio; others (mawk, " +
+	"statically linked programs) must flush each line themselves (mawk -W interactive), or use " +
+	"--handler. --line-buffered=false leaves the buffering as the program sets it. --raw exchanges LibIPC frames " +
 	"(4-byte big-endian length, then the payload) on stdin and stdout instead, for any bytes. The " +
 	"process's stderr is serve's stderr. When the client leaves, the process's stdin is closed; " +
 	"a process still running 3 seconds later is sent SIGTERM, then SIGKILL. When the process " +
@@ -166,6 +171,7 @@ type serveConfig struct {
 	maxProcs       int
 	handlerTimeout time.Duration
 	raw            bool
+	lineBuffered   bool
 	bus            bool
 	mgr            *manager
 	endpoint       *servedEndpoint // NAME is a network endpoint
@@ -214,6 +220,7 @@ func serveConfigOf(c *cli.Context) (serveConfig, error) {
 		maxProcs:       c.Int("max-procs"),
 		handlerTimeout: c.Duration("handler-timeout"),
 		raw:            c.Bool("raw"),
+		lineBuffered:   c.Bool("line-buffered"),
 		bus:            c.Bool("bus"),
 	}
 	if cfg.endpoint, err = serveEndpointOf(c, g, cfg.name); err != nil {

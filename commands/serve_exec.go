@@ -59,6 +59,9 @@ func (e *execMode) start(c *ipc.Conn) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := e.s.shellCommand(ctx, e.s.cfg.exec, c)
+	if e.s.cfg.lineBuffered && !e.s.cfg.raw {
+		cmd.Env = lineBufferedEnv(cmd.Env)
+	}
 	stdin, stdout, err := startPiped(cmd)
 	if err != nil {
 		cancel()

@@ -100,6 +100,7 @@ complete -c ipcctl -n '__ipcctl_cmd serve' -l max-buffered -x -d 'hold at most B
 complete -c ipcctl -n '__ipcctl_cmd serve' -l frame-timeout -x -d 'close a client that takes over DUR to send one message (0: never)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l idle-timeout -x -d 'close a client after DUR with nothing sent or received (0: never)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l exec -x -d 'run CMD (with /bin/sh -c) for each client, its stdin and stdout bound to the client'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l line-buffered -d 'with --exec, make the process\'s stdout line-buffered, as stdbuf -oL does (--line-buffered=false: leave it as the program sets it)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l handler -x -d 'run CMD (with /bin/sh -c) for each message, its stdout the reply'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l max-procs -x -d 'run at most N handlers (or --exec processes) at once'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l handler-timeout -x -d 'kill a handler still running after DUR (0: never)'

@@ -1,0 +1,23 @@
+package commands
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestLineBufferedEnv(t *testing.T) {
+	lib := stdbufLib()
+	if lib == "" {
+		t.Skip("no libstdbuf.so here")
+	}
+	env := lineBufferedEnv([]string{"PATH=/bin", "LD_PRELOAD=/x.so"})
+	if lookupEnv(env, "LD_PRELOAD") != lib+":/x.so" || lookupEnv(env, "_STDBUF_O") != "L" ||
+		lookupEnv(env, "PYTHONUNBUFFERED") != "1" {
+		t.Fatalf("env %q", env)
+	}
+	// The user's own choice stands.
+	mine := []string{"_STDBUF_O=0", "PYTHONUNBUFFERED="}
+	if got := lineBufferedEnv(slices.Clone(mine)); !slices.Equal(got, mine) {
+		t.Fatalf("env %q, want %q kept as it is", got, mine)
+	}
+}
