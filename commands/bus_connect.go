@@ -49,6 +49,7 @@ type busSession struct {
 	printer  *busPrinter           // JSON only
 	lineOut  *format.PayloadWriter // text: lines already escaped, as they are
 	badLines int
+	quiet    bool
 }
 
 // runBusConnect is connect on a bus.
@@ -72,7 +73,7 @@ func runBusConnect(c *cli.Context, g Globals) error {
 		return err
 	}
 	s := &busSession{session: newSession(c, g, cl.Conn()), cl: cl, groups: groups,
-		lineOut: format.NewPayloadWriter(g.Stdout, format.Raw)}
+		lineOut: format.NewPayloadWriter(g.Stdout, format.Raw), quiet: g.Quiet}
 	s.name = c.Args().First() + "@" + cl.Addr()
 	if g.JSON {
 		s.printer = newBusPrinter(g, false, true)
@@ -259,8 +260,12 @@ func (s *busSession) printJSON(err error, flush bool) error {
 	return err
 }
 
-// note tells the user something on stderr, between prompts.
+// note tells the user something on stderr, between prompts; -q leaves
+// out the warnings, never the errors.
 func (s *busSession) note(kind, text string) {
+	if s.quiet && kind == "warning" {
+		return
+	}
 	s.flush()
 	s.above(func() {
 		fmt.Fprintf(s.stderr, "ipcctl: %s: %s\n", kind, strings.TrimPrefix(text, "ipcctl: "))

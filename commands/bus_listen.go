@@ -25,7 +25,8 @@ const listenBusDescription = "\n\nOn a bus (serve --bus), --group G subscribes t
 	"Readiness: listen subscribes before it prints anything, so a script can subscribe first " +
 	"and then load the state it follows without losing an update. With --format json (or " +
 	"--presence) the first event is \"subscribed\", with listen's own address and its groups, " +
-	"once every subscription is in place; in text mode stdout carries payloads only, so " +
+	"once every subscription is in place (-q leaves it out, and the warnings on stderr, but never " +
+	"a message or a presence notice); in text mode stdout carries payloads only, so " +
 	"-v prints \"ipcctl: subscribed to G as ADDR\" on stderr then, and --ready-fd N writes a " +
 	"newline to file descriptor N and closes it (as s6's notification-fd).\n\n" +
 	"--handler CMD answers the calls (send -w) made to the groups: CMD runs through /bin/sh once " +

@@ -104,9 +104,10 @@ func peerOf(h *bus.Header) *format.Peer {
 }
 
 // subscribed prints the readiness of a subscriber: one "subscribed" event
-// with its address and groups, once every subscription is in place.
+// with its address and groups, once every subscription is in place. As
+// "listening" for serve, -q leaves it out.
 func (p *busPrinter) subscribed(addr string, groups []string) error {
-	if p.events == nil {
+	if p.events == nil || p.quiet {
 		return nil
 	}
 	return p.events.Write(&format.Record{Event: "subscribed", Client: addr,
