@@ -15,6 +15,12 @@ import (
 // is not, the module version recorded by "go install" is used.
 var version string
 
+// commit is the commit the binary was built from, set at link time
+// (-ldflags "-X main.commit=$(git rev-parse --short=12 HEAD)", as README's
+// install command does) for builds that record no VCS information: with
+// -buildvcs=false, or where go cannot run git.
+var commit string
+
 func main() {
 	os.Exit(run())
 }
@@ -34,7 +40,7 @@ func run() int {
 func versionString() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return fmt.Sprintf("%s (commit unknown, %s)", releaseOf(nil), runtime.Version())
+		return fmt.Sprintf("%s (commit %s, %s)", releaseOf(nil), commitOf(&debug.BuildInfo{}), runtime.Version())
 	}
 	return fmt.Sprintf("%s (commit %s, %s)", releaseOf(bi), commitOf(bi), bi.GoVersion)
 }
@@ -52,8 +58,9 @@ func releaseOf(bi *debug.BuildInfo) string {
 }
 
 // commitOf is the VCS revision the binary was built from, with
-// "-modified" when the tree had changes; "unknown" when the build did
-// not record it (go run, go test, a build outside the repository).
+// "-modified" when the tree had changes; else the commit set at link
+// time; "unknown" when the build recorded neither (go run, go test, a
+// build outside the repository).
 func commitOf(bi *debug.BuildInfo) string {
 	var rev, modified string
 	for _, s := range bi.Settings {
@@ -66,7 +73,10 @@ func commitOf(bi *debug.BuildInfo) string {
 			}
 		}
 	}
-	if rev == "" {
+	switch {
+	case rev == "" && commit != "":
+		return commit
+	case rev == "":
 		return "unknown"
 	}
 	return rev[:min(len(rev), 12)] + modified
