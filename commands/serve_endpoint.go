@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"net"
 	"strconv"
 	"strings"
@@ -17,18 +18,30 @@ func serveEndpointFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cert", Usage: "TLS certificate `FILE` (PEM) of a tls:// or wss:// NAME", TakesFile: true},
 		&cli.StringFlag{Name: "key", Usage: "TLS private key `FILE` (PEM)", TakesFile: true},
 		&cli.StringFlag{Name: "ca", Usage: "require client certificates signed by the CA in `FILE`", TakesFile: true},
+		flagHTTPTimeout,
 	}
 }
 
+// flagHTTPTimeout bounds how long an http:// request waits for its reply.
+var flagHTTPTimeout = &cli.DurationFlag{Name: "http-timeout", Usage: "answer an http:// request 504 when no reply came within `DUR`", Value: bridge.DefaultHTTPTimeout}
+
 const serveEndpointDescription = "NAME may also be a network endpoint of switch: tcp://HOST:PORT, " +
-	"tls://HOST:PORT (--cert, --key, --ca) or ws://HOST:PORT/PATH (wss:// under TLS), in every " +
-	"mode. The clients of tcp:// and tls:// speak --framing (ipc, line, raw or json, as for " +
-	"switch); a WebSocket carries one message per WebSocket message. So \"ipcctl serve " +
-	"ws://0.0.0.0:8080/ --exec CMD\" is websocketd and \"ipcctl serve tcp://127.0.0.1:7000 " +
-	"--framing line --handler CMD\" a line service. The listening event gives endpoint= (the " +
-	"port actually bound, for :0), a connection event the client's address as peer=, and the " +
-	"processes get, in UCSPI style, PROTO=TCP, TCPREMOTEIP, TCPREMOTEPORT and IPCCLIENT, " +
-	"and for a WebSocket also websocketd's REMOTE_ADDR and REMOTE_PORT. --allow-uid and --allow-gid do not apply to network clients."
+	"tls://HOST:PORT (--cert, --key, --ca), ws://HOST:PORT/PATH (wss:// under TLS), " +
+	"udp://HOST:PORT or http://HOST:PORT/PATH, in every mode. The clients of tcp:// and tls:// " +
+	"speak --framing (ipc, line, raw or json, as for switch); a WebSocket carries one message per " +
+	"WebSocket message. Each UDP sender address is a client, each of its datagrams a message and " +
+	"each reply a datagram back to it; a sender silent both ways for --idle-timeout (default 30s " +
+	"for UDP) is disconnected. Each HTTP request to PATH is a client whose one message is the " +
+	"body (POST; GET is an empty message) and whose first reply is the response, 200; a handler " +
+	"that fails is a 500 with its error as the body, no reply within --http-timeout a 504 (see " +
+	"switch for the other statuses). So \"ipcctl serve ws://0.0.0.0:8080/ --exec CMD\" is " +
+	"websocketd, \"ipcctl serve tcp://127.0.0.1:7000 --framing line --handler CMD\" a line " +
+	"service and \"ipcctl serve http://127.0.0.1:8080/ --handler CMD\" a web handler. The listening " +
+	"event gives endpoint= (the port actually bound, for :0), a connection event the client's " +
+	"address as peer=, and the processes get, in UCSPI style, PROTO=TCP, TCPREMOTEIP, " +
+	"TCPREMOTEPORT and IPCCLIENT (PROTO=UDP, UDPREMOTEIP and UDPREMOTEPORT for UDP), and for a " +
+	"WebSocket or HTTP also websocketd's REMOTE_ADDR and REMOTE_PORT, with REQUEST_METHOD and " +
+	"QUERY_STRING for HTTP. --allow-uid and --allow-gid do not apply to network clients."
 
 // serveEndpointOf reads NAME: a service name, or a network endpoint,
 // with the options to serve it.
@@ -37,9 +50,9 @@ func serveEndpointOf(c *cli.Context, g Globals, name string) (*servedEndpoint, e
 		if _, err := ipc.SocketPath(ipc.ResolveRunDir(g.RunDir), name); err != nil {
 			return nil, UsageErrorf("%v", err)
 		}
-		for _, f := range []string{"framing", "cert", "key", "ca"} {
+		for _, f := range []string{"framing", "cert", "key", "ca", "http-timeout"} {
 			if c.IsSet(f) {
-				return nil, UsageErrorf("--%s goes with a network endpoint (tcp://, tls://, ws://)", f)
+				return nil, UsageErrorf("--%s goes with a network endpoint (tcp://, tls://, ws://, udp://, http://)", f)
 			}
 		}
 		return nil, nil
@@ -58,11 +71,20 @@ func serveEndpointOf(c *cli.Context, g Globals, name string) (*servedEndpoint, e
 	if err != nil {
 		return nil, UsageErrorf("--framing: %v", err)
 	}
-	return &servedEndpoint{e: e, opts: bridge.EndpointOptions{
+	if c.Duration("http-timeout") <= 0 {
+		return nil, UsageErrorf("--http-timeout must be more than 0")
+	}
+	opts := bridge.EndpointOptions{
 		RunDir:  g.RunDir,
 		Framing: framing,
 		TLS:     bridge.TLSFiles{Cert: c.String("cert"), Key: c.String("key"), CA: c.String("ca")},
-	}}, nil
+		UDP:     bridge.UDPOptions{Idle: c.Duration("idle-timeout"), MaxPeers: c.Int("max-clients")},
+		HTTP:    bridge.HTTPOptions{Timeout: c.Duration("http-timeout")},
+	}
+	if c.IsSet("max-clients") {
+		opts.HTTP.MaxRequests = c.Int("max-clients")
+	}
+	return &servedEndpoint{e: e, opts: opts}, nil
 }
 
 // servedEndpoint is a network endpoint serve listens on.
@@ -75,6 +97,7 @@ type servedEndpoint struct {
 func (s *server) listenEndpoint(opts ipc.ServiceOptions) (*ipc.Service, error) {
 	ep := s.cfg.endpoint
 	ep.opts.MaxSize = s.cfg.maxSize
+	ep.opts.Report = func(err error) { s.report(nil, err.Error()) }
 	ln, err := ep.e.ServeListener(ep.opts)
 	if err != nil {
 		return nil, err
@@ -88,26 +111,50 @@ func (s *server) listenEndpoint(opts ipc.ServiceOptions) (*ipc.Service, error) {
 }
 
 // peerAddr is a network client's address, nil for a local one.
-func peerAddr(c *ipc.Conn) *net.TCPAddr {
-	a, _ := c.NetConn().RemoteAddr().(*net.TCPAddr)
-	return a
+func peerAddr(c *ipc.Conn) net.Addr {
+	switch a := c.NetConn().RemoteAddr().(type) {
+	case *net.TCPAddr:
+		return a
+	case *net.UDPAddr:
+		return a
+	}
+	return nil
 }
 
 // networkEnv describes a network client to a process in UCSPI style
-// (nil for a local client).
+// (nil for a local client): PROTO=TCP or UDP, PROTOREMOTEIP and
+// PROTOREMOTEPORT, and for a WebSocket or an HTTP request the CGI
+// variables websocketd sets.
 func (s *server) networkEnv(c *ipc.Conn) []string {
-	a := peerAddr(c)
-	if a == nil {
+	proto, ip, port := "TCP", "", 0
+	switch a := c.NetConn().RemoteAddr().(type) {
+	case *net.TCPAddr:
+		ip, port = a.IP.String(), a.Port
+	case *net.UDPAddr:
+		proto, ip, port = "UDP", a.IP.String(), a.Port
+	default:
 		return nil
 	}
 	env := []string{
-		"PROTO=TCP",
-		"TCPREMOTEIP=" + a.IP.String(),
-		"TCPREMOTEPORT=" + strconv.Itoa(a.Port),
+		"PROTO=" + proto,
+		proto + "REMOTEIP=" + ip,
+		proto + "REMOTEPORT=" + strconv.Itoa(port),
 		"IPCCLIENT=" + clientID(c),
 	}
-	if sc := s.cfg.endpoint.e.Scheme; sc == "ws" || sc == "wss" {
-		env = append(env, "REMOTE_ADDR="+a.IP.String(), "REMOTE_PORT="+strconv.Itoa(a.Port))
+	switch s.cfg.endpoint.e.Scheme {
+	case "ws", "wss", "http":
+		env = append(env, "REMOTE_ADDR="+ip, "REMOTE_PORT="+strconv.Itoa(port))
+	}
+	if e, ok := c.NetConn().(interface{ Env() []string }); ok {
+		env = append(env, e.Env()...)
 	}
 	return env
+}
+
+// tellClient tells a network client why it gets no reply, where its
+// endpoint can say it (an HTTP request is answered 500 with the text).
+func tellClient(c *ipc.Conn, text string) {
+	if f, ok := c.NetConn().(interface{ Fail(error) }); ok {
+		f.Fail(errors.New(text))
+	}
 }

@@ -101,6 +101,7 @@ func (s *server) processFailure(c *ipc.Conn, what string, err error) {
 	default:
 		text = what + ": " + err.Error()
 	}
+	tellClient(c, text)
 	s.report(c, text, fields...)
 }
 

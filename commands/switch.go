@@ -34,7 +34,17 @@ const switchDescription = "Relay messages between two endpoints, both ways (LibI
 	"  ws://HOST:PORT/PATH   WebSocket (wss:// for TLS, with the same flags): one WebSocket " +
 	"message per message, text when the payload is valid UTF-8, else binary (--ws-binary: " +
 	"always binary). Browsers from other origins than the server's host are refused unless " +
-	"--origin allows them.\n\n" +
+	"--origin allows them.\n" +
+	"  udp://HOST:PORT       UDP: one datagram per message, taken as it is. As A, each sender " +
+	"address is a client, replies go back to it, and it is forgotten once silent both ways for " +
+	"--idle-timeout (default 30s for UDP); at most --max-conns senders (default 1024) are " +
+	"followed. A datagram over --max-size, or past a bound, is dropped with an error event.\n" +
+	"  http://HOST:PORT/PATH HTTP. As A, each request to PATH is a client with one message, its " +
+	"body (POST; GET is an empty message), answered 200 with the first reply. Another path is " +
+	"404, another method 405, a body over --max-size 413, a service that closes without a reply " +
+	"502, more than --max-conns (default 64) requests at once 503, no reply within " +
+	"--http-timeout (default 30s) 504. As B, each message is POSTed and each response body is " +
+	"a message back.\n\n" +
 	"Framing of tcp:// and tls:// sides (--framing, or ?framing= after one endpoint):\n\n" +
 	"  ipc    LibIPC frames, a 4-byte big-endian length then the payload (default).\n" +
 	"  line   one message per line; \"\\n\" or \"\\r\\n\" is removed on the way in and \"\\n\" " +
@@ -63,7 +73,7 @@ const switchDescription = "Relay messages between two endpoints, both ways (LibI
 func switchCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "switch",
-		Usage:       "relay between two endpoints (service, tcp, tls, ws), or be a TCPd",
+		Usage:       "relay between two endpoints (service, tcp, tls, ws, udp, http), or be a TCPd",
 		ArgsUsage:   "A [B]",
 		Description: switchDescription,
 		Flags: append([]cli.Flag{
@@ -77,6 +87,7 @@ func switchCommand() *cli.Command {
 			&cli.StringFlag{Name: "ca", Usage: "trust the CA certificates in `FILE`; when listening, require client certificates", TakesFile: true},
 			&cli.BoolFlag{Name: "ws-binary", Usage: "send every WebSocket message as binary", DisableDefaultText: true},
 			&cli.StringSliceFlag{Name: "origin", Usage: "let web pages from `HOST` pattern open WebSockets (repeatable)"},
+			flagHTTPTimeout,
 		}, append(daemonFlags(), managerFlags()...)...),
 		Action: runSwitch,
 	}
@@ -170,6 +181,9 @@ func switchOptions(c *cli.Context, g Globals) (bridge.EndpointOptions, error) {
 	if err != nil {
 		return bridge.EndpointOptions{}, err
 	}
+	if c.Duration("http-timeout") <= 0 {
+		return bridge.EndpointOptions{}, UsageErrorf("--http-timeout must be more than 0")
+	}
 	if c.Int("max-conns") < 0 {
 		return bridge.EndpointOptions{}, UsageErrorf("bad --max-conns %d: want 0 (no bound) or more", c.Int("max-conns"))
 	}
@@ -180,6 +194,8 @@ func switchOptions(c *cli.Context, g Globals) (bridge.EndpointOptions, error) {
 		Framing:     framing,
 		TLS:         bridge.TLSFiles{Cert: c.String("cert"), Key: c.String("key"), CA: c.String("ca")},
 		WS:          bridge.WSOptions{Binary: c.Bool("ws-binary"), Origins: c.StringSlice("origin")},
+		UDP:         bridge.UDPOptions{Idle: c.Duration("idle-timeout"), MaxPeers: c.Int("max-conns")},
+		HTTP:        bridge.HTTPOptions{Timeout: c.Duration("http-timeout"), MaxRequests: c.Int("max-conns")},
 	}, nil
 }
 

@@ -18,7 +18,7 @@ function __ipcctl_args
             switch $t
                 case --
                     set ended 1
-                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout --framing --cert --key --ca --ready-fd --pidfile -n --count --timeout --wait-service --group --to --linger --max-conns --origin --decode
+                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout --framing --cert --key --ca --http-timeout --ready-fd --pidfile -n --count --timeout --wait-service --group --to --linger --max-conns --origin --decode
                     set skip 1
             end
             continue
@@ -85,7 +85,7 @@ complete -c ipcctl -n __ipcctl_no_command -a serve -d 'become a service: print i
 complete -c ipcctl -n __ipcctl_no_command -a send -d 'send messages to a service, and optionally wait for replies'
 complete -c ipcctl -n __ipcctl_no_command -a listen -d 'print every message a service sends (subscriber)'
 complete -c ipcctl -n __ipcctl_no_command -a connect -d 'talk to a service: stdin lines out, messages in'
-complete -c ipcctl -n __ipcctl_no_command -a switch -d 'relay between two endpoints (service, tcp, tls, ws), or be a TCPd'
+complete -c ipcctl -n __ipcctl_no_command -a switch -d 'relay between two endpoints (service, tcp, tls, ws, udp, http), or be a TCPd'
 complete -c ipcctl -n __ipcctl_no_command -a timer -d 'print a timer event every DUR'
 complete -c ipcctl -n __ipcctl_no_command -a dump -d 'list services, tap one to print its traffic, or decode captured frames'
 complete -c ipcctl -n __ipcctl_no_command -a completion -d 'print a shell completion script'
@@ -110,6 +110,7 @@ complete -c ipcctl -n '__ipcctl_cmd serve' -l framing -x -a 'ipc line raw json' 
 complete -c ipcctl -n '__ipcctl_cmd serve' -l cert -r -F -d 'TLS certificate FILE (PEM) of a tls:// or wss:// NAME'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l key -r -F -d 'TLS private key FILE (PEM)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l ca -r -F -d 'require client certificates signed by the CA in FILE'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l http-timeout -x -d 'answer an http:// request 504 when no reply came within DUR'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l ready-fd -x -d 'once clients can connect, write a newline to descriptor N and close it (s6\'s notification-fd)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l pidfile -r -F -d 'write the process id to PATH once ready (atomically), remove it on exit'
 complete -c ipcctl -n '__ipcctl_at serve 0' -x -a '(__ipcctl_services)'
@@ -151,6 +152,7 @@ complete -c ipcctl -n '__ipcctl_cmd switch' -l key -r -F -d 'TLS private key FIL
 complete -c ipcctl -n '__ipcctl_cmd switch' -l ca -r -F -d 'trust the CA certificates in FILE; when listening, require client certificates'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l ws-binary -d 'send every WebSocket message as binary'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l origin -x -d 'let web pages from HOST pattern open WebSockets (repeatable)'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l http-timeout -x -d 'answer an http:// request 504 when no reply came within DUR'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l ipcd -d 'be LibIPC\'s ipcd, the service ipc: connect clients to the service they name and hand the connection over'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l tcpd-out -d 'be LibIPC\'s outgoing tcpd, the service tcp: relay clients to the tcp://HOST:PORT/SERVICE they name'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l ready-fd -x -d 'once clients can connect, write a newline to descriptor N and close it (s6\'s notification-fd)'

@@ -83,12 +83,22 @@ type BridgeEvent struct {
 
 // Listen binds From. It must be called before Serve.
 func (b *Bridge) Listen() error {
-	ln, err := b.From.Listen(b.Options)
+	ln, err := b.From.Listen(b.reportingOptions())
 	if err != nil {
 		return err
 	}
 	b.ln = ln
 	return nil
+}
+
+// reportingOptions are the bridge's Options, with the errors that end
+// no pair (a datagram dropped, an HTTP request refused) as error events.
+func (b *Bridge) reportingOptions() EndpointOptions {
+	opts := b.Options
+	if opts.Report == nil {
+		opts.Report = func(err error) { b.emit(BridgeEvent{Type: ipc.EventError, Err: err}) }
+	}
+	return opts
 }
 
 // ListenOn makes the bridge accept on ln, a listener made elsewhere (a
@@ -221,7 +231,7 @@ func (b *Bridge) runTCPd(ctx context.Context, id uint64, nc net.Conn) {
 
 // pair connects a client to To and relays between them.
 func (b *Bridge) pair(ctx context.Context, id uint64, a ipc.MessageConn) {
-	to, err := b.To.Dial(ctx, b.Options)
+	to, err := b.To.Dial(ctx, b.reportingOptions())
 	if err != nil {
 		a.Close()
 		b.end(id, b.target(), fmt.Errorf("cannot reach %s for pair %d: %w", b.To, id, err))
@@ -262,6 +272,10 @@ func (b *Bridge) connected(id uint64, a ipc.MessageConn) {
 		ev.Peer = fmt.Sprintf("pid %d", cred.PID)
 	case *WSConn:
 		ev.Peer = c.remote
+	case interface{ RemoteAddr() net.Addr }:
+		if a := c.RemoteAddr(); a != nil {
+			ev.Peer = a.String()
+		}
 	}
 	b.emit(ev)
 }

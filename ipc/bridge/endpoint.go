@@ -15,16 +15,17 @@ import (
 	"github.com/ipcctl/ipcctl/ipc"
 )
 
-// Endpoint is one end of a bridge: a local service, or a TCP, TLS or
-// WebSocket address. ParseEndpoint makes one from what a user types.
+// Endpoint is one end of a bridge: a local service, or a TCP, TLS,
+// WebSocket, UDP or HTTP address. ParseEndpoint makes one from what a
+// user types.
 type Endpoint struct {
-	// Scheme is "unix", "tcp", "tls", "ws" or "wss".
+	// Scheme is "unix", "tcp", "tls", "ws", "wss", "udp" or "http".
 	Scheme string
 	// Name is the service name, or for "unix" an absolute socket path.
 	Name string
 	// Host is HOST:PORT for the network schemes.
 	Host string
-	// Path is the WebSocket path ("/" by default); for "tcp" and "tls" it
+	// Path is the WebSocket or HTTP path ("/" by default); for "tcp" and "tls" it
 	// is the remote service asked for with TCPd's handshake ("" for none).
 	Path string
 	// Framing cuts a "tcp" or "tls" stream into messages. It is set by a
@@ -48,6 +49,13 @@ type EndpointOptions struct {
 	TLS TLSFiles
 	// WS sets up "ws" and "wss" endpoints.
 	WS WSOptions
+	// UDP sets up "udp" endpoints.
+	UDP UDPOptions
+	// HTTP sets up "http" endpoints.
+	HTTP HTTPOptions
+	// Report, when set, receives the errors that end no connection: a
+	// datagram dropped, a request refused.
+	Report func(error)
 }
 
 // Listener accepts the connections of a listening endpoint.
@@ -64,8 +72,9 @@ var discardLog = log.New(io.Discard, "", 0)
 
 // ParseEndpoint reads an endpoint: NAME or unix:NAME (a service in the run
 // directory), unix:/PATH (a socket path), tcp://HOST:PORT[/SERVICE],
-// tls://HOST:PORT[/SERVICE] and ws://HOST:PORT[/PATH] or wss://. A "tcp" or
-// "tls" endpoint may end in ?framing=ipc|line|raw|json.
+// tls://HOST:PORT[/SERVICE], ws://HOST:PORT[/PATH] or wss://,
+// udp://HOST:PORT and http://HOST:PORT[/PATH]. A "tcp" or "tls" endpoint
+// may end in ?framing=ipc|line|raw|json.
 func ParseEndpoint(s string) (Endpoint, error) {
 	if rest, ok := strings.CutPrefix(s, "unix:"); ok {
 		return parseUnix(rest)
@@ -87,16 +96,21 @@ func ParseEndpoint(s string) (Endpoint, error) {
 	switch u.Scheme {
 	case "tcp", "tls":
 		return e.withStreamParts(s, u)
-	case "ws", "wss":
+	case "ws", "wss", "http":
 		if e.Path == "" {
 			e.Path = "/"
 		}
 		if u.RawQuery != "" {
-			return Endpoint{}, fmt.Errorf("bad endpoint %q: a WebSocket endpoint takes no query", s)
+			return Endpoint{}, fmt.Errorf("bad endpoint %q: a %s:// endpoint takes no query", s, u.Scheme)
+		}
+		return e, nil
+	case "udp":
+		if e.Path != "" || u.RawQuery != "" {
+			return Endpoint{}, fmt.Errorf("bad endpoint %q: a udp:// endpoint takes no path or query (one datagram is one message)", s)
 		}
 		return e, nil
 	}
-	return Endpoint{}, fmt.Errorf("bad endpoint %q: unknown scheme %q (use unix:, tcp://, tls://, ws:// or wss://)", s, u.Scheme)
+	return Endpoint{}, fmt.Errorf("bad endpoint %q: unknown scheme %q (use unix:, tcp://, tls://, ws://, wss://, udp:// or http://)", s, u.Scheme)
 }
 
 // parseUnix reads a service name or an absolute socket path.
@@ -167,10 +181,13 @@ func (e Endpoint) framing(opts EndpointOptions) Framing {
 // becomes a service in the run directory, with its lock file; a stale
 // socket is replaced and a live one left alone (ErrAlreadyRunning).
 func (e Endpoint) Listen(opts EndpointOptions) (Listener, error) {
-	if e.Scheme == "unix" {
+	switch e.Scheme {
+	case "unix":
 		return listenService(e.Name, opts)
+	case "udp":
+		return listenUDP(e, opts)
 	}
-	if e.Scheme != "ws" && e.Scheme != "wss" && e.Path != "" {
+	if !e.hasPath() && e.Path != "" {
 		return nil, fmt.Errorf("cannot listen on %s: a listening endpoint takes no service path", e)
 	}
 	conf, err := e.serverTLS(opts)
@@ -200,7 +217,10 @@ func (e Endpoint) ListenOn(ln net.Listener, opts EndpointOptions) (Listener, err
 		}
 		return &serviceListener{svc: svc, max: opts.MaxSize}, nil
 	}
-	if e.Scheme != "ws" && e.Scheme != "wss" && e.Path != "" {
+	if e.Scheme == "udp" {
+		return nil, fmt.Errorf("cannot serve %s on a passed socket: take udp:// sockets from no service manager", e)
+	}
+	if !e.hasPath() && e.Path != "" {
 		return nil, fmt.Errorf("cannot listen on %s: a listening endpoint takes no service path", e)
 	}
 	if _, ok := ln.Addr().(*net.TCPAddr); !ok {
@@ -213,6 +233,11 @@ func (e Endpoint) ListenOn(ln net.Listener, opts EndpointOptions) (Listener, err
 	return e.serveOn(ln, conf, opts), nil
 }
 
+// hasPath reports whether the endpoint's path is where it listens.
+func (e Endpoint) hasPath() bool {
+	return e.Scheme == "ws" || e.Scheme == "wss" || e.Scheme == "http"
+}
+
 // serveOn makes the endpoint's Listener of a TCP listener.
 func (e Endpoint) serveOn(ln net.Listener, conf *tls.Config, opts EndpointOptions) Listener {
 	if conf != nil {
@@ -221,6 +246,8 @@ func (e Endpoint) serveOn(ln net.Listener, conf *tls.Config, opts EndpointOption
 	switch e.Scheme {
 	case "ws", "wss":
 		return listenWS(ln, e.Scheme, e.Path, opts.MaxSize, opts.WS)
+	case "http":
+		return listenHTTP(ln, e.Path, opts)
 	}
 	return &streamListener{ln: ln, scheme: e.Scheme, framing: e.framing(opts), max: opts.MaxSize}
 }
@@ -241,6 +268,10 @@ func (e Endpoint) Dial(ctx context.Context, opts EndpointOptions) (ipc.MessageCo
 	switch e.Scheme {
 	case "unix":
 		return e.dialUnix(ctx, opts)
+	case "udp":
+		return dialUDP(e, opts)
+	case "http":
+		return dialHTTP(e, opts), nil
 	case "ws", "wss":
 		var conf *tls.Config
 		if e.Scheme == "wss" {

@@ -89,6 +89,9 @@ func TestParseEndpoint(t *testing.T) {
 		{"ws://localhost:8080", Endpoint{Scheme: "ws", Host: "localhost:8080", Path: "/"}, "ws://localhost:8080/"},
 		{"ws://localhost:8080/chat/x", Endpoint{Scheme: "ws", Host: "localhost:8080", Path: "/chat/x"}, ""},
 		{"wss://h:1/p", Endpoint{Scheme: "wss", Host: "h:1", Path: "/p"}, ""},
+		{"udp://127.0.0.1:7000", Endpoint{Scheme: "udp", Host: "127.0.0.1:7000"}, ""},
+		{"http://h:8080", Endpoint{Scheme: "http", Host: "h:8080", Path: "/"}, "http://h:8080/"},
+		{"http://h:8080/a/b", Endpoint{Scheme: "http", Host: "h:8080", Path: "/a/b"}, ""},
 	} {
 		got, err := ParseEndpoint(tc.in)
 		if err != nil {
@@ -111,7 +114,8 @@ func TestParseEndpoint(t *testing.T) {
 
 func TestParseEndpointErrors(t *testing.T) {
 	for _, in := range []string{
-		"", "a/b", "..", "unix:", "tcp://host", "tcp://:x", "http://h:1/", "tcp://h:1/a/b",
+		"", "a/b", "..", "unix:", "tcp://host", "tcp://:x", "ftp://h:1/", "tcp://h:1/a/b",
+		"udp://h:1/x", "udp://h:1?framing=line", "http://h:1/?q=1", "udp://h",
 		"tcp://h:1?framing=xml", "tcp://h:1?foo=1", "tcp://u@h:1", "ws://h:1/?q=1", "tcp://h:1#f",
 	} {
 		if e, err := ParseEndpoint(in); err == nil {
@@ -169,7 +173,7 @@ func ctxFor(t testing.TB, d time.Duration) context.Context {
 }
 
 func FuzzParseEndpoint(f *testing.F) {
-	for _, s := range []string{"pong", "unix:/x", "tcp://h:1/p?framing=line", "ws://[::1]:8/a"} {
+	for _, s := range []string{"pong", "unix:/x", "tcp://h:1/p?framing=line", "ws://[::1]:8/a", "udp://h:1", "http://h:1/a%20b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -49,7 +49,7 @@ func (b *Bridge) passBoth(ctx context.Context, a, to ipc.MessageConn) error {
 	go func() { errc <- (<-ends).err }()
 	var second error
 	switch {
-	case first.err == io.EOF && b.HalfClose && closeWrite(first.dst):
+	case first.err == io.EOF && (b.HalfClose || isExchange(first.dst)) && closeWrite(first.dst):
 		second = <-errc // the other side ends it, as it would a direct connection
 	case first.err != io.EOF || b.Linger <= 0:
 		closeBoth()
@@ -63,6 +63,23 @@ func (b *Bridge) passBoth(ctx context.Context, a, to ipc.MessageConn) error {
 		return nil // silence, ctx, or a side already gone: a clean end
 	}
 	return cleanEnd(second)
+}
+
+// isExchange reports whether c is one request waiting for its reply (an
+// HTTP request), which cannot wait for more once the other side ended.
+func isExchange(c ipc.MessageConn) bool {
+	for {
+		switch w := c.(type) {
+		case *tap:
+			c = w.MessageConn
+		case *active:
+			c = w.MessageConn
+		case *HTTPConn:
+			return true
+		default:
+			return false
+		}
+	}
 }
 
 // closeWrite half-closes c when it can, and reports whether it did.

@@ -13,7 +13,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ServeListener listens on the endpoint (tcp://, tls:// or ws://) and
+// ServeListener listens on the endpoint (tcp://, tls://, ws://, udp:// or
+// http://) and
 // turns each client into a Unix connection that carries LibIPC frames,
 // for a Loop to serve with ListenOn as it serves a service's clients: the
 // client's messages, in the endpoint's framing, are relayed over a socket
@@ -62,7 +63,7 @@ func (l *relayListener) Accept() (net.Conn, error) {
 		b := &Bridge{Linger: serveLinger}
 		b.passBoth(l.ctx, mc, ipc.NewConn(outer, l.max))
 	}()
-	return &peerConn{UnixConn: inner, remote: remote}, nil
+	return &peerConn{UnixConn: inner, remote: remote, client: mc}, nil
 }
 
 // acceptClient takes the next client and its address.
@@ -79,10 +80,13 @@ func (l *relayListener) acceptClient() (ipc.MessageConn, net.Addr, error) {
 		return nil, nil, err
 	}
 	var remote net.Addr
-	if ws, ok := mc.(*WSConn); ok {
-		if a, err := net.ResolveTCPAddr("tcp", ws.remote); err == nil {
+	switch c := mc.(type) {
+	case *WSConn:
+		if a, err := net.ResolveTCPAddr("tcp", c.remote); err == nil {
 			remote = a
 		}
+	case interface{ RemoteAddr() net.Addr }:
+		remote = c.RemoteAddr()
 	}
 	return mc, remote, nil
 }
@@ -109,10 +113,28 @@ func (a endpointAddr) String() string  { return string(a) }
 type peerConn struct {
 	*net.UnixConn
 	remote net.Addr
+	client ipc.MessageConn
 }
 
 // RemoteAddr is the network client's address (nil when unknown).
 func (c *peerConn) RemoteAddr() net.Addr { return c.remote }
+
+// Env is what the client's endpoint tells a process of the client
+// besides its address: the method and query of an HTTP request.
+func (c *peerConn) Env() []string {
+	if e, ok := c.client.(interface{ Env() []string }); ok {
+		return e.Env()
+	}
+	return nil
+}
+
+// Fail tells the client why the service will not answer it, where its
+// endpoint can say it (an HTTP request is answered 500 with err).
+func (c *peerConn) Fail(err error) {
+	if f, ok := c.client.(interface{ Fail(error) }); ok {
+		f.Fail(err)
+	}
+}
 
 // socketPair returns the two ends of a new Unix stream socket pair.
 func socketPair() (*net.UnixConn, *net.UnixConn, error) {

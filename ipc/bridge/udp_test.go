@@ -1,0 +1,134 @@
+package bridge
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// listenUDPTest listens on a free UDP port of 127.0.0.1 and collects
+// what the listener reports.
+func listenUDPTest(t *testing.T, opts EndpointOptions) (*udpListener, func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var reports []string
+	opts.Report = func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reports = append(reports, err.Error())
+	}
+	e, err := ParseEndpoint("udp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := listenUDP(e, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), reports...)
+	}
+}
+
+// sendUDP sends p from a socket of its own to l, and returns the socket.
+func sendUDP(t *testing.T, l *udpListener, p string) *net.UDPConn {
+	t.Helper()
+	c, err := net.DialUDP("udp", nil, l.pc.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := c.Write([]byte(p)); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestUDPPeers: each sender is one pseudo-connection, its datagrams its
+// messages, and a reply reaches the sender's address.
+func TestUDPPeers(t *testing.T) {
+	l, _ := listenUDPTest(t, EndpointOptions{})
+	a := sendUDP(t, l, "from a")
+	mc, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := mc.ReadMessage(); err != nil || string(p) != "from a" {
+		t.Fatalf("read %q, %v", p, err)
+	}
+	if _, err := a.Write([]byte("again")); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := mc.ReadMessage(); err != nil || string(p) != "again" {
+		t.Fatalf("second datagram: read %q, %v (want it on the same pseudo-connection)", p, err)
+	}
+	if err := mc.WriteMessage([]byte("reply")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 100)
+	a.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := a.Read(buf); err != nil || string(buf[:n]) != "reply" {
+		t.Fatalf("sender read %q, %v", buf[:n], err)
+	}
+	sendUDP(t, l, "from b")
+	mb, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mb == mc {
+		t.Fatal("a second sender shares the first one's pseudo-connection")
+	}
+}
+
+// TestUDPBounds: a silent sender expires, senders past MaxPeers are
+// dropped and reported, and so is a datagram over MaxSize.
+func TestUDPBounds(t *testing.T) {
+	l, reports := listenUDPTest(t, EndpointOptions{MaxSize: 10, UDP: UDPOptions{Idle: time.Second, MaxPeers: 1}})
+	sendUDP(t, l, "one")
+	mc, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc.ReadMessage()
+	sendUDP(t, l, "two")
+	if !poll(func() bool { return len(reports()) == 1 }) {
+		t.Fatalf("a sender past MaxPeers is not reported: %q", reports())
+	}
+	if r := reports()[0]; !strings.Contains(r, "1 senders are followed already") {
+		t.Fatalf("report %q", r)
+	}
+	if _, err := mc.ReadMessage(); !errors.Is(err, io.EOF) {
+		t.Fatalf("an idle sender's read: %v, want EOF", err)
+	}
+	l.dropped.next.Store(0) // reports are one a second
+	sendUDP(t, l, strings.Repeat("x", 11))
+	if !poll(func() bool { return len(reports()) == 2 }) {
+		t.Fatalf("a datagram over MaxSize is not reported: %q", reports())
+	}
+	if r := reports()[1]; !strings.Contains(r, "a datagram of 11 bytes") {
+		t.Fatalf("report %q", r)
+	}
+	l.mu.Lock()
+	n := len(l.peers)
+	l.mu.Unlock()
+	if n != 0 || l.queued.Load() != 0 {
+		t.Fatalf("%d senders and %d bytes held after expiry, want none", n, l.queued.Load())
+	}
+}
+
+// poll waits for ready, for up to 10 s.
+func poll(ready func() bool) bool {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if ready() {
+			return true
+		}
+	}
+	return false
+}
