@@ -3,6 +3,8 @@ package commands
 import (
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -175,6 +177,7 @@ type serveConfig struct {
 	bus            bool
 	mgr            *manager
 	endpoint       *servedEndpoint // NAME is a network endpoint
+	socketPath     string          // NAME is unix:/PATH: the socket's path
 }
 
 // runServe is the serve command.
@@ -225,6 +228,12 @@ func serveConfigOf(c *cli.Context) (serveConfig, error) {
 	}
 	if cfg.endpoint, err = serveEndpointOf(c, g, cfg.name); err != nil {
 		return cfg, err
+	}
+	if e := cfg.endpoint; e != nil && e.e.Scheme == "unix" {
+		cfg.name, cfg.socketPath, cfg.endpoint = filepath.Base(e.e.Name), e.e.Name, nil
+		if !strings.HasPrefix(cfg.socketPath, "/") { // unix:NAME is NAME
+			cfg.socketPath = ""
+		}
 	}
 	if cfg.mgr, err = managerOf(c); err != nil {
 		return cfg, err

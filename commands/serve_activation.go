@@ -13,18 +13,23 @@ func (s *server) listen(opts ipc.ServiceOptions) (*ipc.Service, error) {
 	if s.cfg.endpoint != nil {
 		return s.listenEndpoint(opts)
 	}
-	path, err := ipc.SocketPath(s.loop.RunDir(), s.cfg.name)
-	if err != nil {
-		return nil, err
+	path := s.cfg.socketPath
+	if path == "" {
+		var err error
+		if path, err = ipc.SocketPath(s.loop.RunDir(), s.cfg.name); err != nil {
+			return nil, err
+		}
 	}
 	sock, err := activation.ForService(s.cfg.name, path)
 	switch {
 	case err == nil:
 		return s.loop.ListenOn(s.cfg.name, sock.Listener, opts)
-	case errors.Is(err, activation.ErrNotPassed):
-		return s.loop.Listen(s.cfg.name, opts)
+	case !errors.Is(err, activation.ErrNotPassed):
+		return nil, err
+	case s.cfg.socketPath != "":
+		return s.loop.ListenPath(s.cfg.name, path, opts)
 	}
-	return nil, err
+	return s.loop.Listen(s.cfg.name, opts)
 }
 
 // ready tells the service manager, if any, that the service accepts.

@@ -41,28 +41,29 @@ const serveEndpointDescription = "NAME may also be a network endpoint of switch:
 	"address as peer=, and the processes get, in UCSPI style, PROTO=TCP, TCPREMOTEIP, " +
 	"TCPREMOTEPORT and IPCCLIENT (PROTO=UDP, UDPREMOTEIP and UDPREMOTEPORT for UDP), and for a " +
 	"WebSocket or HTTP also websocketd's REMOTE_ADDR and REMOTE_PORT, with REQUEST_METHOD and " +
-	"QUERY_STRING for HTTP. --allow-uid and --allow-gid do not apply to network clients."
+	"QUERY_STRING for HTTP. --allow-uid and --allow-gid do not apply to network clients.\n\n" +
+	"NAME may be unix:/PATH too: the service is then the socket at that absolute path, outside " +
+	"the run directory, named after its last element, and kept as safely as one in the run " +
+	"directory: the directory must exist and not be a symlink nor writable by others (unless " +
+	"yours or root's), LibIPC's lock file is PATH.lock, a live socket is refused, a stale one " +
+	"replaced, anything else left alone, and at exit the socket is removed only if it is still " +
+	"the one serve made. Clients reach it with IPC_NETWORK=\"NAME unix:/PATH\"."
 
 // serveEndpointOf reads NAME: a service name, or a network endpoint,
 // with the options to serve it.
 func serveEndpointOf(c *cli.Context, g Globals, name string) (*servedEndpoint, error) {
-	if !strings.Contains(name, "://") {
+	if !strings.Contains(name, "://") && !strings.HasPrefix(name, "unix:") {
 		if _, err := ipc.SocketPath(ipc.ResolveRunDir(g.RunDir), name); err != nil {
 			return nil, UsageErrorf("%v", err)
 		}
-		for _, f := range []string{"framing", "cert", "key", "ca", "http-timeout"} {
-			if c.IsSet(f) {
-				return nil, UsageErrorf("--%s goes with a network endpoint (tcp://, tls://, ws://, udp://, http://)", f)
-			}
-		}
-		return nil, nil
+		return nil, localFlags(c)
 	}
 	e, err := bridge.ParseEndpoint(name)
 	if err != nil {
 		return nil, UsageErrorf("%v", err)
 	}
 	if e.Scheme == "unix" {
-		return nil, UsageErrorf("serve %s: use the service name, or a network endpoint", name)
+		return &servedEndpoint{e: e}, localFlags(c)
 	}
 	if c.IsSet("allow-uid") || c.IsSet("allow-gid") {
 		return nil, UsageErrorf("--allow-uid and --allow-gid do not apply to %s: its clients are not local", name)
@@ -87,7 +88,18 @@ func serveEndpointOf(c *cli.Context, g Globals, name string) (*servedEndpoint, e
 	return &servedEndpoint{e: e, opts: opts}, nil
 }
 
-// servedEndpoint is a network endpoint serve listens on.
+// localFlags refuses the flags of network endpoints for a local service.
+func localFlags(c *cli.Context) error {
+	for _, f := range []string{"framing", "cert", "key", "ca", "http-timeout"} {
+		if c.IsSet(f) {
+			return UsageErrorf("--%s goes with a network endpoint (tcp://, tls://, ws://, udp://, http://)", f)
+		}
+	}
+	return nil
+}
+
+// servedEndpoint is a network endpoint serve listens on, or a socket
+// path (unix:/PATH).
 type servedEndpoint struct {
 	e    bridge.Endpoint
 	opts bridge.EndpointOptions

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -90,6 +91,45 @@ func (l *Loop) Listen(name string, opts ServiceOptions) (*Service, error) {
 		return nil, err
 	}
 	return l.serve(s, opts), nil
+}
+
+// ListenPath makes the loop the service name at the socket path, an
+// absolute path outside the run directory, with the safety of Listen:
+// LibIPC's lock file PATH.lock, a stale socket replaced and a live one
+// refused (ErrAlreadyRunning), and at Close the socket removed only if it
+// is still the one it made. The socket's directory must exist and be safe
+// as a run directory is (ErrUnsafeRunDir).
+func (l *Loop) ListenPath(name, path string, opts ServiceOptions) (*Service, error) {
+	if l.perr != nil {
+		return nil, l.perr
+	}
+	if !filepath.IsAbs(path) {
+		return nil, Errorf(ErrInvalid, "socket path %s is not absolute", path)
+	}
+	if len(path) > maxSocketPath {
+		return nil, Errorf(ErrInvalid, "socket path %s is %d bytes, longer than the %d a Unix socket allows", path, len(path), maxSocketPath)
+	}
+	if err := checkSocketDir(path); err != nil {
+		return nil, err
+	}
+	s, err := bindService(name, path, opts.Allow)
+	if err != nil {
+		return nil, err
+	}
+	return l.serve(s, opts), nil
+}
+
+// checkSocketDir refuses a socket path whose directory is missing, or
+// unsafe as a run directory would be.
+func checkSocketDir(path string) error {
+	dir := filepath.Dir(path)
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		return Errorf(ErrInvalid, "cannot listen at %s: directory %s does not exist", path, dir)
+	}
+	if _, err := checkRunDir(dir); err != nil {
+		return fmt.Errorf("cannot listen at %s: %w", path, err)
+	}
+	return nil
 }
 
 // serve makes the loop accept the clients of s.
