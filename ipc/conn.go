@@ -53,7 +53,10 @@ type Conn struct {
 	// What the loop read and has not handed out (Wait's goroutine only).
 	in splitter
 	at time.Time // when in was read
-	dl deadlines // what its service's timeouts are measured by
+	// lingering: its end of stream was read, and its queue is being
+	// written before the end is reported (see Loop.linger).
+	lingering bool
+	dl        deadlines // what its service's timeouts are measured by
 
 	wmu sync.Mutex // one writer on the socket at a time
 
@@ -555,6 +558,14 @@ func (c *Conn) failed() error {
 		return *f
 	}
 	return nil
+}
+
+// writing reports whether messages wait in the queue or are being
+// written.
+func (c *Conn) writing() bool {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	return c.flushing || len(c.queue) > 0
 }
 
 // Flush waits until everything scheduled so far is written, or ctx ends.

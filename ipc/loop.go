@@ -39,7 +39,16 @@ type Options struct {
 	// message yields one EventSent with a nil Payload once its queue is
 	// written out, so the caller knows it has room again.
 	NoSentEvents bool
+	// Linger bounds how long a connection whose peer half-closed is kept
+	// after its end of stream was read, for what was scheduled on it to
+	// be written (DefaultLinger when 0; negative: not at all). The end is
+	// handed out once the queue is written, or the bound passed.
+	Linger time.Duration
 }
+
+// DefaultLinger is how long a half-closed peer is given to read what was
+// scheduled for it before its end, unless Options say otherwise.
+const DefaultLinger = 5 * time.Second
 
 // Wait reads the loop's connections itself, one read at a time, when it
 // has nothing else to hand out: a peer that sends faster than the caller
@@ -61,6 +70,7 @@ const (
 const (
 	eventGone     EventType = 100 + iota // a connection was closed: report its end
 	eventBuffered                        // a connection came with frames already read
+	eventEOF                             // a connection read by a goroutine reached its end of stream
 )
 
 // Loop is LibIPC's context: it owns services, connections, external fds,
@@ -176,7 +186,7 @@ func (l *Loop) Wait(ctx context.Context) (*Event, error) {
 			}
 			l.cur = nil
 			if err := c.in.err; err != nil {
-				l.ready = append(l.ready, l.end(c, err)...)
+				l.ended(c, err)
 			}
 		}
 		if l.next < len(l.ready) {
@@ -313,6 +323,8 @@ func (l *Loop) internal(ev Event) bool {
 		if c := ev.Conn; !c.reported.Load() && c.in.has() {
 			l.cur = c
 		}
+	case eventEOF:
+		l.ended(ev.Conn, io.EOF)
 	default:
 		return false
 	}
@@ -324,7 +336,7 @@ func (l *Loop) internal(ev Event) bool {
 // out.
 func (l *Loop) settle() {
 	for l.next < len(l.ready) && (l.cur == nil || !l.cur.in.has()) {
-		if t := l.ready[l.next].Type; t != eventGone && t != eventBuffered {
+		if t := l.ready[l.next].Type; t != eventGone && t != eventBuffered && t != eventEOF {
 			return
 		}
 		l.internal(l.pop())
@@ -358,7 +370,7 @@ func (l *Loop) polled() bool {
 // whose frames are handed out next.
 func (l *Loop) ready1(token uint64) {
 	c := l.Conn(token)
-	if c == nil || c.reported.Load() {
+	if c == nil || c.reported.Load() || c.lingering {
 		return
 	}
 	if !c.in.has() { // frames read before it came under the loop go first
@@ -405,6 +417,38 @@ func (l *Loop) readConn(c *Conn) {
 		c.heard.Store(true)
 		c.at = time.Now() // one clock reading for the frames of one read
 	}
+}
+
+// ended acts on the end of c's stream, read by the loop after every
+// frame before it was handed out. A clean end of a connection that still
+// has messages to write is held back until they are written (the peer
+// half-closed and reads its replies), bounded by Options.Linger; any
+// other end is reported at once.
+func (l *Loop) ended(c *Conn, err error) {
+	if err == io.EOF && l.opts.Linger >= 0 && !c.lingering && c.writing() {
+		l.linger(c)
+		return
+	}
+	l.ready = append(l.ready, l.end(c, err)...)
+}
+
+// linger stops reading c and closes it once its queue is written, or the
+// linger bound passed; the loop then reports its end as for Close.
+func (l *Loop) linger(c *Conn) {
+	c.lingering = true
+	l.unwatch(c)
+	linger := l.opts.Linger
+	if linger == 0 {
+		linger = DefaultLinger
+	}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), linger)
+		defer cancel()
+		c.Flush(ctx)
+		c.Close()
+	}()
 }
 
 // end closes c, takes it out of the loop, and returns its error event,
@@ -556,6 +600,10 @@ func (l *Loop) read(c *Conn) {
 	var batch []Event
 	for {
 		p, err := c.ReadMessage()
+		if err == io.EOF {
+			l.deliverBatch(append(batch, Event{Type: eventEOF, Conn: c}))
+			return
+		}
 		if err != nil {
 			if evs := l.end(c, err); evs != nil {
 				l.deliverBatch(evs)

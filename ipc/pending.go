@@ -12,7 +12,11 @@ package ipc
 // ready. Like Wait, it is meant for the goroutine that calls Wait.
 func (l *Loop) Pending() int {
 	for {
-		cur := l.cur != nil && (l.cur.in.has() || l.cur.in.err != nil)
+		if c := l.cur; c != nil && !c.in.has() && c.in.err != nil {
+			l.cur = nil
+			l.ended(c, c.in.err) // a lingering end makes no event yet
+		}
+		cur := l.cur != nil && l.cur.in.has()
 		for !cur {
 			l.settle()
 			if l.next < len(l.ready) || l.npost.Load() == 0 || l.cur != nil && l.cur.in.has() {

@@ -148,3 +148,28 @@ func TestNotABus(t *testing.T) {
 		t.Fatalf("got %v, want ErrNoService", err)
 	}
 }
+
+// TestMalformedEnvelopeThenHalfClose: a client that sends a malformed
+// envelope and half-closes at once still gets the error notice, then
+// the end of the connection.
+func TestMalformedEnvelopeThenHalfClose(t *testing.T) {
+	tb := startBus(t, Options{})
+	for i := range 20 {
+		c := tb.dial()
+		if err := c.Conn().WriteMessage([]byte("no newline")); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Conn().CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		h, _, err := c.Recv(ctx)
+		cancel()
+		if err != nil || h.Op != "error" {
+			t.Fatalf("client %d: got %+v, %v; want the error notice", i, h, err)
+		}
+		if _, _, err := c.Recv(context.Background()); err != io.EOF {
+			t.Fatalf("client %d: after the error notice got %v, want the end of the connection", i, err)
+		}
+	}
+}
