@@ -167,11 +167,20 @@ func (c *Conn) readError(err error) error {
 		// A reset says only that the peer closed with bytes of ours
 		// unread, which depends on timing: it is no refusal (a client
 		// tells those by the service's allow list, see trust.go).
-		return fmt.Errorf("%w: connection reset", ErrPeerClosed)
+		return fmt.Errorf("%w: connection reset: %s closed the connection with data sent to it unread", ErrPeerClosed, c.peerName())
 	case errors.Is(err, syscall.EPIPE):
 		return io.EOF
 	}
 	return err
+}
+
+// peerName names the other end of the connection, in words for errors:
+// a service's connection is to a client.
+func (c *Conn) peerName() string {
+	if c.service != nil {
+		return "the client"
+	}
+	return "the other end"
 }
 
 // WriteMessage sends p now, after whatever is already queued, and returns

@@ -1,9 +1,11 @@
 package ipc
 
 import (
+	"errors"
 	"io"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -70,6 +72,32 @@ func TestHalfClosedPeerThatDoesNotReadIsEnded(t *testing.T) {
 		if err := ev.Conn.Schedule(big); err != nil {
 			t.Fatal(err)
 		}
+	}
+	expect(t, l, EventDisconnection)
+}
+
+// TestClientResetIsNamed: a client that closes with bytes of the
+// service's unread resets the connection; the service's error says that
+// the client did, not the service.
+func TestClientResetIsNamed(t *testing.T) {
+	l := newLoop(t, Options{})
+	serve(t, l, "svc", ServiceOptions{})
+	nc, err := net.Dial("unix", filepath.Join(l.RunDir(), "svc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := expect(t, l, EventConnection).Conn
+	if err := sc.Schedule([]byte("unread")); err != nil {
+		t.Fatal(err)
+	}
+	nc.SetDeadline(timeout())
+	if _, err := nc.Read(make([]byte, 1)); err != nil { // the rest stays unread
+		t.Fatal(err)
+	}
+	nc.Close()
+	ev := expect(t, l, EventError)
+	if !errors.Is(ev.Err, ErrPeerClosed) || !strings.Contains(ev.Err.Error(), "the client closed the connection") {
+		t.Fatalf("got %v, want the client named as the one that closed", ev.Err)
 	}
 	expect(t, l, EventDisconnection)
 }
