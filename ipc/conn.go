@@ -582,7 +582,7 @@ func (c *Conn) writing() bool {
 func (c *Conn) Flush(ctx context.Context) error {
 	for {
 		c.qmu.Lock()
-		if !c.flushing && len(c.queue) == 0 || c.closed.Load() {
+		if !c.flushing && len(c.queue) == 0 || c.closed.Load() || c.failure.Load() != nil {
 			c.qmu.Unlock()
 			return c.failed()
 		}
