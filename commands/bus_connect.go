@@ -1,11 +1,11 @@
 package commands
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,12 +17,7 @@ import (
 
 // connectBusDescription is the part of connect's help about buses.
 const connectBusDescription = "\n\nOn a bus (serve --bus), --bus makes connect a bus client, and --group G " +
-	"(repeatable, implies --bus) subscribes to G. Each line of stdin is addressed by its first " +
-	"word: \"@ADDR text\" sends text to the client at address ADDR, \"#G text\" publishes it to " +
-	"group G, and any other line goes to the first --group as it is (to send a line that starts " +
-	"with @ or #, address it: \"#G @text\"). Incoming messages print as \"@FROM #G text\" " +
-	"(sent to a group) or \"@FROM text\" (sent to this client), so a line can be answered by " +
-	"copying its address; presence notices (--group @presence) as \"@ADDR !EVENT [#G]\". With " +
+	"(repeatable, implies --bus) subscribes to G. " + connectBusLines + " With " +
 	"--format json each message is an object with \"from\", \"group\" or \"to\", and \"call\". A " +
 	"message nobody received is reported on stderr; a badly addressed line too, and connect then " +
 	"exits 65 at the end. On a terminal, connect shows its own address in the prompt.\n\n" +
@@ -153,45 +148,6 @@ func (s *busSession) run(ctx context.Context) error {
 	}
 }
 
-// sendLine sends one stdin line as its first word addresses it.
-func (s *busSession) sendLine(line []byte) error {
-	t, body, err := s.parseLine(line)
-	if err != nil {
-		s.badLines++
-		s.note("error", err.Error())
-		return nil
-	}
-	h := t.header()
-	h.Undeliverable = true
-	return s.cl.Send(&h, body)
-}
-
-// parseLine splits a line into its address and payload: "@ADDR text",
-// "#G text", or a plain line for the first --group.
-func (s *busSession) parseLine(line []byte) (busTarget, []byte, error) {
-	if len(line) == 0 || line[0] != '@' && line[0] != '#' {
-		if len(s.groups) == 0 || bus.Own(s.groups[0]) {
-			return busTarget{}, nil, errors.New("line not sent: start it with @ADDR or #GROUP, or give a --group to send plain lines to")
-		}
-		return busTarget{group: s.groups[0]}, line, nil
-	}
-	word, body, _ := bytes.Cut(line[1:], []byte(" "))
-	addr := string(word)
-	if line[0] == '@' {
-		if err := checkAddr(addr); err != nil {
-			return busTarget{}, nil, fmt.Errorf("line not sent: %v", err)
-		}
-		return busTarget{to: addr}, body, nil
-	}
-	if err := bus.ValidGroup(addr); err != nil {
-		return busTarget{}, nil, fmt.Errorf("line not sent: group %q: %v", addr, err)
-	}
-	if bus.Own(addr) {
-		return busTarget{}, nil, fmt.Errorf("line not sent: group %s is the bus's own", addr)
-	}
-	return busTarget{group: addr}, body, nil
-}
-
 // show prints one envelope from the bus.
 func (s *busSession) show(e *envelope, flush bool) error {
 	switch e.h.Op {
@@ -217,7 +173,17 @@ func (s *busSession) show(e *envelope, flush bool) error {
 		}
 	case "dropped":
 		s.note("warning", fmt.Sprintf("the bus dropped %d messages for this client, which read too slowly", e.h.Count))
+	case "subscribed":
+		s.tell("subscribed to " + e.h.Group)
+	case "unsubscribed":
+		s.tell("unsubscribed from " + e.h.Group)
 	case "error":
+		if e.h.Group != "" { // a subscription refused: the client stays
+			s.badLines++
+			s.joined("unsub", e.h.Group)
+			s.note("error", e.h.Error)
+			return nil
+		}
 		return errorOf(s.name, &e.h)
 	}
 	return nil
@@ -227,6 +193,11 @@ func (s *busSession) show(e *envelope, flush bool) error {
 // escaped.
 func incomingLine(h *bus.Header, body []byte) []byte {
 	var b []byte
+	if h.Call != 0 {
+		b = append(b, '?')
+		b = strconv.AppendUint(b, h.Call, 10)
+		b = append(b, ' ')
+	}
 	b = append(b, '@')
 	b = append(b, h.From...)
 	if h.Group != "" {
@@ -270,6 +241,19 @@ func (s *busSession) note(kind, text string) {
 	s.above(func() {
 		fmt.Fprintf(s.stderr, "ipcctl: %s: %s\n", kind, strings.TrimPrefix(text, "ipcctl: "))
 	})
+}
+
+// tell says what the bus did on stderr, between prompts, unless --quiet.
+func (s *busSession) tell(text string) {
+	if s.quiet {
+		return
+	}
+	s.flush()
+	if s.tty {
+		fmt.Fprint(s.stderr, "\r\033[K")
+	}
+	fmt.Fprintf(s.stderr, "ipcctl: %s\n", text)
+	s.prompt()
 }
 
 // flush writes out what is buffered.
