@@ -170,20 +170,44 @@ func (c *Client) join(ctx context.Context, op, ack string, groups []string) erro
 // Members returns the members of group, or every client when group is
 // "". Envelopes that arrive meanwhile are kept for Recv.
 func (c *Client) Members(ctx context.Context, group string) ([]Member, error) {
-	ref := c.refs.Add(1)
-	if err := c.Send(&Header{Op: "list", Group: group, Ref: ref}, nil); err != nil {
-		return nil, err
-	}
+	var all []Member
+	after := ""
 	for {
-		h, body, err := c.await(ctx)
+		h, err := c.listPage(ctx, group, after)
 		if err != nil {
 			return nil, err
 		}
+		all = append(all, h.Members...)
+		if !h.More || len(h.Members) == 0 {
+			return all, nil
+		}
+		after = h.Members[len(h.Members)-1].Addr
+	}
+}
+
+// listPage asks the bus for the page of a listing that follows the
+// member after ("" for the first) and returns its answer.
+func (c *Client) listPage(ctx context.Context, group, after string) (Header, error) {
+	var ref uint64
+	for ask := true; ; {
+		if ask {
+			ref = c.refs.Add(1)
+			if err := c.Send(&Header{Op: "list", Group: group, Ref: ref, After: after}, nil); err != nil {
+				return Header{}, err
+			}
+			ask = false
+		}
+		h, body, err := c.await(ctx)
+		if err != nil {
+			return Header{}, err
+		}
 		switch {
 		case h.Op == "members" && h.Ref == ref:
-			return h.Members, nil
+			return h, nil
 		case h.Op == "error" && (h.Ref == ref || h.Ref == 0):
-			return nil, fmt.Errorf("%w: the bus says: %s", ipc.ErrBadData, h.Error)
+			return Header{}, fmt.Errorf("%w: the bus says: %s", ipc.ErrBadData, h.Error)
+		case h.Op == "dropped":
+			ask = true // the page may be among what the bus dropped
 		}
 		c.kept = append(c.kept, envelope{h, body})
 	}

@@ -51,6 +51,10 @@ type Header struct {
 	PID           int      `json:"pid,omitempty"`
 	UID           *int     `json:"uid,omitempty"` // pointers where 0 is meaningful
 	GID           *int     `json:"gid,omitempty"`
+	// After asks a list for the members after this address (the last of
+	// the page before); More says a members page is not the last.
+	After string `json:"after,omitempty"`
+	More  bool   `json:"more,omitempty"`
 }
 
 // Member is one client of the bus, as a listing shows it.

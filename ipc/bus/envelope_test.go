@@ -208,7 +208,7 @@ func FuzzEncode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, op, group, to, from string, ref, call uint64, each bool, text string, n int) {
 		h := &Header{Op: op, Group: group, To: to, From: from, Ref: ref, Call: call, Each: each,
 			Undeliverable: !each, Error: text, Reason: text, Event: group, Bus: to, Addr: from,
-			Version: n, PID: n / 2, Count: ref ^ call}
+			Version: n, PID: n / 2, Count: ref ^ call, After: from, More: each}
 		quick, ok := appendQuick([]byte("x"), h)
 		if !ok {
 			if string(quick) != "x" {

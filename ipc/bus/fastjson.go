@@ -84,6 +84,8 @@ func (h *Header) stringField(key []byte) *string {
 		return &h.Reason
 	case "event":
 		return &h.Event
+	case "after":
+		return &h.After
 	}
 	return nil
 }
@@ -116,6 +118,8 @@ func (h *Header) boolField(key []byte) *bool {
 		return &h.Each
 	case "undeliverable":
 		return &h.Undeliverable
+	case "more":
+		return &h.More
 	}
 	return nil
 }
@@ -194,6 +198,13 @@ func appendQuick(dst []byte, h *Header) ([]byte, bool) {
 	}
 	dst = appendUint(dst, "count", h.Count)
 	dst = appendUint(dst, "pid", uint64(h.PID))
+	if ok && h.After != "" {
+		dst = append(dst, `,"after":`...)
+		dst, ok = quoteQuick(dst, h.After)
+	}
+	if h.More {
+		dst = append(dst, `,"more":true`...)
+	}
 	if !ok {
 		return dst[:start], false
 	}

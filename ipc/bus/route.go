@@ -1,7 +1,10 @@
 package bus
 
 import (
+	"cmp"
+	"encoding/json"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -169,27 +172,70 @@ func (b *Bus) answer(cl *client, h *Header, body []byte, at time.Time) error {
 	return nil
 }
 
-// list answers with the members of a group, or every client.
+// list answers with one page of the members of a group, or of every
+// client, in connection order: those after h.After.
 func (b *Bus) list(cl *client, h *Header) error {
+	var after uint64
+	if h.After != "" {
+		m, ok := addrSeq(h.After)
+		if !ok {
+			return errorf("after %q is no address of this bus", h.After)
+		}
+		after = m
+	}
 	var of []*client
 	if h.Group != "" {
 		if err := ValidGroup(h.Group); err != nil {
 			return err
 		}
-		of = slices.Clone(b.groups[h.Group])
+		for _, m := range b.groups[h.Group] {
+			if m.seq > after {
+				of = append(of, m)
+			}
+		}
 	} else {
 		for _, m := range b.byAddr {
-			of = append(of, m)
+			if m.seq > after {
+				of = append(of, m)
+			}
 		}
 	}
-	slices.SortFunc(of, func(x, y *client) int { return int(x.seq) - int(y.seq) })
-	members := make([]Member, 0, len(of))
+	slices.SortFunc(of, func(x, y *client) int { return cmp.Compare(x.seq, y.seq) })
+	members, more := page(of)
+	b.notify(cl, &Header{Op: "members", Ref: h.Ref, Group: h.Group, Members: members, More: more})
+	return nil
+}
+
+// ListPage bounds the members of one page of a listing, in bytes of
+// JSON: with the rest of its header, a page fits in the frames of any
+// client (a page holds one member at least, whatever its size).
+const ListPage = MaxHeader - 1<<10
+
+// page returns the members of the first page of of, and whether more
+// follow.
+func page(of []*client) ([]Member, bool) {
+	members := make([]Member, 0, min(len(of), 256))
+	size := 0
 	for _, m := range of {
 		p := m.conn.Peer()
-		members = append(members, Member{Addr: m.addr, Groups: append([]string{}, m.groups...), PID: p.PID, UID: p.UID, GID: p.GID})
+		mem := Member{Addr: m.addr, Groups: append([]string{}, m.groups...), PID: p.PID, UID: p.UID, GID: p.GID}
+		js, _ := json.Marshal(&mem)
+		if len(members) > 0 && size+len(js)+1 > ListPage {
+			return members, true
+		}
+		size += len(js) + 1
+		members = append(members, mem)
 	}
-	b.notify(cl, &Header{Op: "members", Ref: h.Ref, Group: h.Group, Members: members})
-	return nil
+	return members, false
+}
+
+// addrSeq returns the number of an address the bus gave ("c12": 12).
+func addrSeq(addr string) (uint64, bool) {
+	if len(addr) < 2 || addr[0] != 'c' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(addr[1:], 10, 64)
+	return n, err == nil
 }
 
 // presence tells the presence group what cl did.
