@@ -31,6 +31,7 @@ const switchDescription = "Relay messages between two endpoints, both ways (LibI
 	"  tls://HOST:PORT       TLS over TCP. Listening needs --cert and --key; there --ca makes " +
 	"client certificates required and checked against it. Dialing checks the server against " +
 	"--ca (else the system's roots) and presents --cert and --key when given.\n" +
+	"  nats://HOST:PORT/SUBJECT  a NATS service (below).\n" +
 	"  ws://HOST:PORT/PATH   WebSocket (wss:// for TLS, with the same flags): one WebSocket " +
 	"message per message, text when the payload is valid UTF-8, else binary (--ws-binary: " +
 	"always binary). Browsers from other origins than the server's host are refused unless " +
@@ -67,7 +68,7 @@ const switchDescription = "Relay messages between two endpoints, both ways (LibI
 	"  ipcctl switch ws://0.0.0.0:8080/chat chat\n" +
 	"  ipcctl switch tcp://0.0.0.0:9000            # TCPd\n" +
 	"  ipcctl switch pong tcp://server:9000/pong   # a local stand-in for a remote service\n\n" +
-	daemonDescription + "\n\n" + managerDescription + " For switch, a passed socket is taken for A: a Unix socket for a " +
+	switchNATSDescription + "\n\n" + daemonDescription + "\n\n" + managerDescription + " For switch, a passed socket is taken for A: a Unix socket for a " +
 	"service, a TCP socket listening on A's port for the network endpoints."
 
 func switchCommand() *cli.Command {
@@ -88,7 +89,7 @@ func switchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "ws-binary", Usage: "send every WebSocket message as binary", DisableDefaultText: true},
 			&cli.StringSliceFlag{Name: "origin", Usage: "let web pages from `HOST` pattern open WebSockets (repeatable)"},
 			flagHTTPTimeout,
-		}, append(daemonFlags(), managerFlags()...)...),
+		}, append(append(daemonFlags(), managerFlags()...), switchNATSFlags()...)...),
 		Action: runSwitch,
 	}
 }
@@ -168,7 +169,7 @@ func switchBridge(c *cli.Context, g Globals) (*bridge.Bridge, error) {
 		return nil, UsageErrorf("%v", err)
 	}
 	b.To = &to
-	return b, nil
+	return b, setSwitchNATS(c, b)
 }
 
 // switchOptions reads the flags that set up the endpoints.

@@ -31,6 +31,9 @@ func listenSwitch(b *bridge.Bridge, g Globals) error {
 // passedFor returns the passed socket that is endpoint e's: the service's
 // Unix socket, or a TCP socket on e's address.
 func passedFor(e bridge.Endpoint, g Globals) (*activation.Socket, error) {
+	if e.Scheme == "nats" {
+		return nil, activation.ErrNotPassed // a subscription, not a socket
+	}
 	if e.Scheme != "unix" {
 		return activation.ForAddr(e.Host)
 	}

@@ -52,6 +52,7 @@ type Bridge struct {
 	Report func(BridgeEvent)
 
 	ln     Listener
+	nats   *natsLink // to a nats:// To
 	mu     sync.Mutex
 	lastID atomic.Uint64
 	wg     sync.WaitGroup
@@ -83,6 +84,9 @@ type BridgeEvent struct {
 
 // Listen binds From. It must be called before Serve.
 func (b *Bridge) Listen() error {
+	if b.From.Scheme == "nats" {
+		return b.listenNATS()
+	}
 	ln, err := b.From.Listen(b.reportingOptions())
 	if err != nil {
 		return err
@@ -117,6 +121,14 @@ func (b *Bridge) Serve(ctx context.Context) error {
 	closeListener := func() { once.Do(func() { b.ln.Close() }) }
 	defer b.wg.Wait()
 	defer closeListener()
+	if b.To != nil && b.To.Scheme == "nats" && b.From.Scheme != "nats" {
+		link, err := b.connectNATS(*b.To)
+		if err != nil {
+			return err
+		}
+		b.nats = link
+		defer link.close() // after the pairs, which use it
+	}
 	defer context.AfterFunc(ctx, closeListener)()
 	var slots chan struct{}
 	if b.MaxConns > 0 {
@@ -231,13 +243,21 @@ func (b *Bridge) runTCPd(ctx context.Context, id uint64, nc net.Conn) {
 
 // pair connects a client to To and relays between them.
 func (b *Bridge) pair(ctx context.Context, id uint64, a ipc.MessageConn) {
-	to, err := b.To.Dial(ctx, b.reportingOptions())
+	to, err := b.dialTo(ctx)
 	if err != nil {
 		a.Close()
 		b.end(id, b.target(), fmt.Errorf("cannot reach %s for pair %d: %w", b.To, id, err))
 		return
 	}
 	b.relay(ctx, id, a, to, b.To.String())
+}
+
+// dialTo opens a pair's connection to To.
+func (b *Bridge) dialTo(ctx context.Context) (ipc.MessageConn, error) {
+	if b.nats != nil {
+		return b.nats.dial(ctx)
+	}
+	return b.To.Dial(ctx, b.reportingOptions())
 }
 
 // relay passes messages between the two ends of a pair until it ends.

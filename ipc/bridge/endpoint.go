@@ -56,6 +56,8 @@ type EndpointOptions struct {
 	// Report, when set, receives the errors that end no connection: a
 	// datagram dropped, a request refused.
 	Report func(error)
+	// NATS sets up "nats" endpoints.
+	NATS NATSOptions
 }
 
 // Listener accepts the connections of a listening endpoint.
@@ -73,14 +75,18 @@ var discardLog = log.New(io.Discard, "", 0)
 // ParseEndpoint reads an endpoint: NAME or unix:NAME (a service in the run
 // directory), unix:/PATH (a socket path), tcp://HOST:PORT[/SERVICE],
 // tls://HOST:PORT[/SERVICE], ws://HOST:PORT[/PATH] or wss://,
-// udp://HOST:PORT and http://HOST:PORT[/PATH]. A "tcp" or "tls" endpoint
-// may end in ?framing=ipc|line|raw|json.
+// udp://HOST:PORT, http://HOST:PORT[/PATH] and
+// nats://HOST:PORT[,HOST:PORT...]/SUBJECT (a NATS subject). A "tcp" or
+// "tls" endpoint may end in ?framing=ipc|line|raw|json.
 func ParseEndpoint(s string) (Endpoint, error) {
 	if rest, ok := strings.CutPrefix(s, "unix:"); ok {
 		return parseUnix(rest)
 	}
 	if !strings.Contains(s, "://") {
 		return parseUnix(s)
+	}
+	if strings.HasPrefix(s, "nats://") {
+		return parseNATS(s)
 	}
 	u, err := url.Parse(s)
 	if err != nil {
@@ -156,6 +162,8 @@ func (e Endpoint) String() string {
 			return "unix:" + e.Name
 		}
 		return e.Name
+	case "nats":
+		return e.natsString()
 	case "tcp", "tls":
 		s := e.Scheme + "://" + e.Host
 		if e.Path != "" {
@@ -186,6 +194,9 @@ func (e Endpoint) Listen(opts EndpointOptions) (Listener, error) {
 		return listenService(e.Name, opts)
 	case "udp":
 		return listenUDP(e, opts)
+	}
+	if e.Scheme == "nats" {
+		return nil, fmt.Errorf("cannot listen on %s: a NATS subject is answered by a switch to a service", e)
 	}
 	if !e.hasPath() && e.Path != "" {
 		return nil, fmt.Errorf("cannot listen on %s: a listening endpoint takes no service path", e)
@@ -219,6 +230,9 @@ func (e Endpoint) ListenOn(ln net.Listener, opts EndpointOptions) (Listener, err
 	}
 	if e.Scheme == "udp" {
 		return nil, fmt.Errorf("cannot serve %s on a passed socket: take udp:// sockets from no service manager", e)
+	}
+	if e.Scheme == "nats" {
+		return nil, fmt.Errorf("cannot serve %s on a passed socket: it is a NATS subject", e)
 	}
 	if !e.hasPath() && e.Path != "" {
 		return nil, fmt.Errorf("cannot listen on %s: a listening endpoint takes no service path", e)
@@ -272,6 +286,8 @@ func (e Endpoint) Dial(ctx context.Context, opts EndpointOptions) (ipc.MessageCo
 		return dialUDP(e, opts)
 	case "http":
 		return dialHTTP(e, opts), nil
+	case "nats":
+		return e.dialNATS(ctx, opts)
 	case "ws", "wss":
 		var conf *tls.Config
 		if e.Scheme == "wss" {

@@ -25,7 +25,8 @@ type Route struct {
 // tcp://HOST:PORT/SERVICE (TCPd's handshake, then LibIPC frames),
 // tcp://HOST:PORT (LibIPC frames straight away), the same with tls://,
 // ws://HOST:PORT/PATH or wss:// (one WebSocket message per message),
-// unix:/PATH (a socket path) or unix:NAME (another local service).
+// nats://HOST:PORT/SUBJECT (one NATS request per message), unix:/PATH (a
+// socket path) or unix:NAME (another local service).
 func ParseNetwork(s string) ([]Route, error) {
 	var routes []Route
 	for rule := range strings.SplitSeq(s, ";") {
@@ -127,6 +128,9 @@ func dialRouteOnce(ctx context.Context, r Route, opts ipc.DialOptions) (*ipc.Con
 			CA:   os.Getenv("IPC_NETWORK_CA"),
 		},
 	}
+	if r.Endpoint.Scheme == "nats" {
+		eopts.NATS = routeNATSOptions()
+	}
 	mc, err := r.Endpoint.Dial(ctx, eopts)
 	if err != nil {
 		return nil, fmt.Errorf("service %s through IPC_NETWORK (%s): %w", r.Service, r.Endpoint, err)
@@ -136,6 +140,8 @@ func dialRouteOnce(ctx context.Context, r Route, opts ipc.DialOptions) (*ipc.Con
 		return c, nil
 	case *WSConn:
 		return ipc.NewConn(newWSStream(c, r.Endpoint.String()), opts.MaxSize), nil
+	case *natsRoute:
+		return natsConn(c, opts.MaxSize)
 	}
 	mc.Close()
 	return nil, fmt.Errorf("service %s through IPC_NETWORK: %s does not carry LibIPC frames", r.Service, r.Endpoint)
