@@ -49,7 +49,7 @@ _ipcctl() {
                 ((i += 2))
             else
                 case $w in
-                    --rundir|--trust-owner|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--max-buffered|--frame-timeout|--idle-timeout|--exec|--handler|--max-procs|--handler-timeout|--framing|--cert|--key|--ca|--http-timeout|--ready-fd|--pidfile|-n|--count|--timeout|--wait-service|--group|--to|--linger|--max-conns|--origin|--decode) skip=1 ;;
+                    --rundir|--trust-owner|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--max-buffered|--frame-timeout|--idle-timeout|--exec|--handler|--max-procs|--handler-timeout|--framing|--cert|--key|--ca|--http-timeout|--ready-fd|--pidfile|-n|--count|--timeout|--wait-service|--group|--to|--linger|--max-conns|--origin|--nats-queue|--nats-timeout|--nats-max-inflight|--nats-creds|--nats-tls-cert|--nats-tls-key|--nats-tls-ca|--decode) skip=1 ;;
                 esac
             fi
             continue
@@ -93,6 +93,13 @@ _ipcctl() {
         --linger) return ;;
         --max-conns) return ;;
         --origin) return ;;
+        --nats-queue) return ;;
+        --nats-timeout) return ;;
+        --nats-max-inflight) return ;;
+        --nats-creds) _ipcctl_files; return ;;
+        --nats-tls-cert) _ipcctl_files; return ;;
+        --nats-tls-key) _ipcctl_files; return ;;
+        --nats-tls-ca) _ipcctl_files; return ;;
         --decode) _ipcctl_files; return ;;
     esac
 
@@ -103,7 +110,7 @@ _ipcctl() {
             send) w='-w --wait -n --count --timeout --raw --wait-service --max-size --group --to --each --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             listen) w='-n --count --timeout --raw --retry --wait-service --max-size --group --presence --handler --max-procs --ready-fd --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             connect) w='--linger --wait-service --max-size --bus --group --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            switch) w='--framing --max-conns --idle-timeout --linger --max-size --cert --key --ca --ws-binary --origin --http-timeout --ipcd --tcpd-out --ready-fd --pidfile --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            switch) w='--framing --max-conns --idle-timeout --linger --max-size --cert --key --ca --ws-binary --origin --http-timeout --ipcd --tcpd-out --ready-fd --pidfile --nats-queue --nats-timeout --nats-max-inflight --nats-creds --nats-tls-cert --nats-tls-key --nats-tls-ca --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             timer) w='-n --count --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             dump) w='--decode --hex -n --count --max-size --members --group --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             completion) w='--rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;

@@ -18,7 +18,7 @@ function __ipcctl_args
             switch $t
                 case --
                     set ended 1
-                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout --framing --cert --key --ca --http-timeout --ready-fd --pidfile -n --count --timeout --wait-service --group --to --linger --max-conns --origin --decode
+                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout --framing --cert --key --ca --http-timeout --ready-fd --pidfile -n --count --timeout --wait-service --group --to --linger --max-conns --origin --nats-queue --nats-timeout --nats-max-inflight --nats-creds --nats-tls-cert --nats-tls-key --nats-tls-ca --decode
                     set skip 1
             end
             continue
@@ -157,6 +157,13 @@ complete -c ipcctl -n '__ipcctl_cmd switch' -l ipcd -d 'be LibIPC\'s ipcd, the s
 complete -c ipcctl -n '__ipcctl_cmd switch' -l tcpd-out -d 'be LibIPC\'s outgoing tcpd, the service tcp: relay clients to the tcp://HOST:PORT/SERVICE they name'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l ready-fd -x -d 'once clients can connect, write a newline to descriptor N and close it (s6\'s notification-fd)'
 complete -c ipcctl -n '__ipcctl_cmd switch' -l pidfile -r -F -d 'write the process id to PATH once ready (atomically), remove it on exit'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l nats-queue -x -d 'NATS queue group GROUP of the copies answering a subject (-: none, each copy answers)'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l nats-timeout -x -d 'a NATS request, or a service\'s reply to one, fails after DUR'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l nats-max-inflight -x -d 'at most N NATS requests in progress at once'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l nats-creds -r -F -d 'NATS user credentials FILE (JWT and NKey seed)'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l nats-tls-cert -r -F -d 'TLS client certificate FILE (PEM) for NATS'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l nats-tls-key -r -F -d 'TLS client key FILE (PEM) for NATS'
+complete -c ipcctl -n '__ipcctl_cmd switch' -l nats-tls-ca -r -F -d 'verify the NATS servers with the CA certificates in FILE'
 complete -c ipcctl -n '__ipcctl_at switch 0' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_at switch 1' -x -a '(__ipcctl_services)'
 complete -c ipcctl -n '__ipcctl_cmd timer' -s n -l count -x -d 'exit after N events (0: never)'

@@ -194,8 +194,7 @@ func (e Endpoint) Listen(opts EndpointOptions) (Listener, error) {
 		return listenService(e.Name, opts)
 	case "udp":
 		return listenUDP(e, opts)
-	}
-	if e.Scheme == "nats" {
+	case "nats":
 		return nil, fmt.Errorf("cannot listen on %s: a NATS subject is answered by a switch to a service", e)
 	}
 	if !e.hasPath() && e.Path != "" {

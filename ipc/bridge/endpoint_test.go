@@ -173,7 +173,7 @@ func ctxFor(t testing.TB, d time.Duration) context.Context {
 }
 
 func FuzzParseEndpoint(f *testing.F) {
-	for _, s := range []string{"pong", "unix:/x", "tcp://h:1/p?framing=line", "ws://[::1]:8/a", "udp://h:1", "http://h:1/a%20b"} {
+	for _, s := range []string{"pong", "unix:/x", "tcp://h:1/p?framing=line", "ws://[::1]:8/a", "udp://h:1", "http://h:1/a%20b", "nats://h:1,k:2/a.b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -25,14 +25,25 @@ type natsLink struct {
 	slots chan struct{} // one per request in progress
 }
 
-// connectNATS connects the bridge to the servers of e.
+// connectNATS connects the bridge to the servers of e. A connection made
+// at once is not an event; one made later (the servers were down), and
+// every reconnection, is a connection event.
 func (b *Bridge) connectNATS(e Endpoint) (*natsLink, error) {
 	opts := b.Options.NATS
 	up := func(nc *nats.Conn) {
 		b.emit(BridgeEvent{Type: ipc.EventConnection, Peer: nc.ConnectedUrlRedacted(), Target: e.natsString()})
 	}
+	started := make(chan struct{})
+	var atOnce bool
+	first := func(nc *nats.Conn) {
+		<-started
+		if !atOnce {
+			up(nc)
+		}
+	}
+	defer close(started)
 	nc, err := e.natsConnect(opts.Conn, "ipcctl switch "+e.natsString(),
-		nats.ConnectHandler(up),
+		nats.ConnectHandler(first),
 		nats.ReconnectHandler(up),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			if nc.IsClosed() {
@@ -51,6 +62,7 @@ func (b *Bridge) connectNATS(e Endpoint) (*natsLink, error) {
 	if err != nil {
 		return nil, err
 	}
+	atOnce = nc.IsConnected()
 	return &natsLink{nc: nc, e: e, opts: opts, slots: make(chan struct{}, opts.maxInFlight())}, nil
 }
 

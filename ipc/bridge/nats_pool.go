@@ -125,10 +125,8 @@ func (l *natsListener) passOn(p []byte) error {
 // Close stops taking requests, lets those in progress finish, answers
 // those still waiting with an error, and closes the connections.
 func (l *natsListener) Close() error {
-	l.start.Do(func() {}) // no subscription after Close
-	if l.sub != nil {
-		l.sub.Unsubscribe()
-	}
+	l.start.Do(func() {}) // no workers after Close
+	l.sub.Unsubscribe()
 	l.cancel()
 	l.wg.Wait()
 	for {
@@ -146,9 +144,7 @@ func (l *natsListener) Close() error {
 	if l.ow != nil {
 		l.ow.close()
 	}
-	if l.link != nil {
-		l.link.close()
-	}
+	l.link.close()
 	return nil
 }
 

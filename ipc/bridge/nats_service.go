@@ -19,14 +19,15 @@ import (
 // carries one request at a time, and a request that gets no reply within
 // the timeout closes its connection, so that a late reply can never pass
 // for the answer to another request. Up to MaxInFlight connections are
-// open at once, kept for the next requests; as many requests more may
-// wait for one, and past that a request is answered "busy" at once.
+// open at once, kept for the next requests; waitingPerSlot times as many
+// requests more may wait for one, and past that a request is answered
+// "busy" at once.
 // Messages published without a reply subject go, in their order, to one
 // connection of their own, whose replies are dropped.
 type natsListener struct {
 	b      *Bridge
 	e      Endpoint
-	link   *natsLink // once Accept is called
+	link   *natsLink
 	jobs   chan *nats.Msg
 	oneway chan *nats.Msg
 	idle   chan *serviceConn
@@ -36,48 +37,56 @@ type natsListener struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	start  sync.Once
-	err    error
 	ow     *serviceConn // the one-way connection (its worker's alone)
 }
 
-// listenNATS makes the bridge answer the requests of From's subject.
+// waitingPerSlot is how many requests may wait per request in progress.
+const waitingPerSlot = 8
+
+// listenNATS makes the bridge answer the requests of From's subject: it
+// connects and subscribes, so that the subject is answered once it
+// returns (by the server it is connected to; the others of a cluster
+// learn it in a moment), and the requests wait for Serve.
 func (b *Bridge) listenNATS() error {
 	if b.To == nil || b.To.Scheme == "nats" {
 		return fmt.Errorf("cannot serve %s: relay it to a service, not to NATS", b.From.natsString())
 	}
-	n := b.Options.NATS.maxInFlight()
+	link, err := b.connectNATS(b.From)
+	if err != nil {
+		return err
+	}
+	n := link.opts.maxInFlight()
 	ctx, cancel := context.WithCancel(context.Background())
-	b.ln = &natsListener{b: b, e: b.From, ctx: ctx, cancel: cancel,
-		jobs: make(chan *nats.Msg, n), oneway: make(chan *nats.Msg, n), idle: make(chan *serviceConn, n)}
+	l := &natsListener{b: b, e: b.From, link: link, ctx: ctx, cancel: cancel,
+		jobs: make(chan *nats.Msg, n*waitingPerSlot), oneway: make(chan *nats.Msg, n*waitingPerSlot), idle: make(chan *serviceConn, n)}
+	l.sub, err = link.nc.QueueSubscribe(b.From.Path, link.opts.queue(), l.take)
+	if err != nil {
+		link.close()
+		return fmt.Errorf("cannot subscribe to %s: %w", b.From.natsString(), err)
+	}
+	if link.nc.IsConnected() {
+		link.nc.FlushTimeout(link.opts.timeout())
+	}
+	b.ln = l
 	return nil
 }
 
-// Accept subscribes, then serves until Close.
+// Accept starts the workers, then serves until Close.
 func (l *natsListener) Accept() (ipc.MessageConn, error) {
-	l.start.Do(l.subscribe)
-	if l.err != nil {
-		return nil, l.err
-	}
+	l.start.Do(l.work)
 	<-l.ctx.Done()
 	return nil, ipc.ErrClosed
 }
 
-// subscribe connects, starts the workers and takes the subject's
-// messages.
-func (l *natsListener) subscribe() {
-	if l.link, l.err = l.b.connectNATS(l.e); l.err != nil {
-		return
-	}
+// work starts the workers: MaxInFlight for the requests, one for the
+// one-way messages, in their order.
+func (l *natsListener) work() {
 	n := l.link.opts.maxInFlight()
 	l.wg.Add(n + 1)
 	for range n {
-		go l.work(l.jobs, l.answer)
+		go l.serve(l.jobs, l.answer)
 	}
-	go l.work(l.oneway, l.pass)
-	l.sub, l.err = l.link.nc.QueueSubscribe(l.link.e.Path, l.link.opts.queue(), l.take)
-	if l.err != nil {
-		l.err = fmt.Errorf("cannot subscribe to %s: %w", l.link.e.natsString(), l.err)
-	}
+	go l.serve(l.oneway, l.pass)
 }
 
 // take queues a message for the workers, or answers "busy" when the
@@ -92,12 +101,12 @@ func (l *natsListener) take(m *nats.Msg) {
 	case q <- m:
 	default:
 		n := l.link.opts.maxInFlight()
-		l.fail(m, 0, 503, fmt.Errorf("busy: %d requests in progress and %d waiting", n, n))
+		l.fail(m, 0, 503, fmt.Errorf("busy: %d requests in progress and %d waiting", n, n*waitingPerSlot))
 	}
 }
 
-// work handles the messages of q until the listener closes.
-func (l *natsListener) work(q <-chan *nats.Msg, handle func(uint64, *nats.Msg)) {
+// serve handles the messages of q until the listener closes.
+func (l *natsListener) serve(q <-chan *nats.Msg, handle func(uint64, *nats.Msg)) {
 	defer l.wg.Done()
 	for {
 		select {
