@@ -116,7 +116,7 @@ func ParseEndpoint(s string) (Endpoint, error) {
 		}
 		return e, nil
 	}
-	return Endpoint{}, fmt.Errorf("bad endpoint %q: unknown scheme %q (use unix:, tcp://, tls://, ws://, wss://, udp:// or http://)", s, u.Scheme)
+	return Endpoint{}, fmt.Errorf("bad endpoint %q: unknown scheme %q (use unix:, tcp://, tls://, ws://, wss://, udp://, http:// or nats://)", s, u.Scheme)
 }
 
 // parseUnix reads a service name or an absolute socket path.
