@@ -13,7 +13,8 @@ var manEnvironment = []struct{ name, text string }{
 	{"IPC_RUNDIR", "The run directory, when --rundir is not given."},
 	{"RUNDIR", "The run directory, when neither --rundir nor IPC_RUNDIR is given; the variable LibIPC programs read."},
 	{"IPC_NETWORK", "Rules \"NAME URI\" separated by \";\", as in LibIPC: a client asked for service NAME reaches it " +
-		"through URI (for example tcp://host:9000/pong) instead of the run directory."},
+		"through URI (for example tcp://host:9000/pong, or nats://host:4222/svc.pong: each message a NATS " +
+		"request) instead of the run directory."},
 	{"IPC_TRUST_OWNER", "Users (names or numbers, separated by commas) whose sockets clients trust besides the run " +
 		"directory's owner, the user and root, as --trust-owner gives them."},
 	{"NO_COLOR", "When set and not empty, no colour is used, as with --color never."},

@@ -22,10 +22,11 @@ const switchNATSDescription = "NATS (nats://HOST:PORT[,HOST:PORT...]/SUBJECT; na
 	"service NAME, in the queue group --nats-queue (default ipcctl) so that several copies share " +
 	"them: each request is one message to NAME and NAME's reply is the response. A connection to " +
 	"NAME carries one request at a time, so that replies match requests; up to --nats-max-inflight " +
-	"(default 64) are open at once and kept for the next requests. A service that is down, closes " +
+	"(default 64) are open at once and kept for the next requests, and 8 times as many may wait. A service that is down, closes " +
 	"the connection or does not reply within --nats-timeout (that connection is then closed) is " +
-	"answered with a NATS error (headers Nats-Service-Error and Nats-Service-Error-Code: 503, or " +
-	"504 for the timeout), as are requests past the bound (\"busy\"). A message published without " +
+	"answered with a NATS error (headers Nats-Service-Error and Nats-Service-Error-Code: 503, 502 " +
+	"for a connection closed without a reply, 504 for the timeout), as are requests past the bound " +
+	"(\"busy\", 503). A message published without " +
 	"a reply subject goes to NAME as a one-way message, on a connection of its own.\n" +
 	"  switch NAME nats://HOST:PORT/SUBJECT   becomes the service NAME whose clients reach a NATS " +
 	"service: each message a client sends is a request to SUBJECT and the response is sent back " +

@@ -162,7 +162,7 @@ func (l *natsListener) call(p []byte) ([]byte, int, error) {
 	}
 	if err := sc.mc.WriteMessage(p); err != nil {
 		sc.close()
-		return nil, 503, fmt.Errorf("%s took no request: %w", l.b.To, err)
+		return nil, 502, fmt.Errorf("%s took no request: %w", l.b.To, err)
 	}
 	t := time.NewTimer(l.link.opts.timeout())
 	defer t.Stop()
@@ -176,7 +176,7 @@ func (l *natsListener) call(p []byte) ([]byte, int, error) {
 			return reply, 0, nil
 		default:
 		}
-		return nil, 503, fmt.Errorf("%s closed the connection without replying", l.b.To)
+		return nil, 502, fmt.Errorf("%s closed the connection without replying", l.b.To)
 	case <-t.C:
 		sc.close()
 		return nil, 504, fmt.Errorf("%w: no reply from %s within %s", ipc.ErrTimeout, l.b.To, l.link.opts.timeout())
