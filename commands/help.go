@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 
@@ -16,15 +17,33 @@ import (
 // and exit statuses, and drops the "(default: ...)" of flags whose default
 // says nothing (false, 0, 0s, "").
 func withHelpExtras(app *cli.App) {
-	app.CustomAppHelpTemplate = cli.AppHelpTemplate + exitStatusHelp()
 	quietDefaults(app.Flags)
 	for _, cmd := range app.Commands {
 		quietDefaults(cmd.Flags)
-		if ex := examplesHelp(cmd.Name); ex != "" {
-			cmd.CustomHelpTemplate = cli.CommandHelpTemplate + ex
-		}
 	}
+	extrasPrinterOnce.Do(func() {
+		// The sections are added as help is printed, not when the app is
+		// built: every run builds the app, few print help.
+		plain := cli.HelpPrinter
+		cli.HelpPrinter = func(w io.Writer, templ string, data any) {
+			switch d := data.(type) {
+			case *cli.App:
+				if templ == cli.AppHelpTemplate {
+					templ += exitStatusHelp()
+				}
+			case *cli.Command:
+				// cli shows a command by the subcommand template when asked
+				// with --help; no ipcctl command has subcommands.
+				if len(d.Subcommands) == 0 && (templ == cli.CommandHelpTemplate || templ == cli.SubcommandHelpTemplate) {
+					templ = cli.CommandHelpTemplate + examplesHelp(d.Name)
+				}
+			}
+			plain(w, templ, data)
+		}
+	})
 }
+
+var extrasPrinterOnce sync.Once
 
 // exitStatusHelp is the EXIT STATUS section of ipcctl --help.
 func exitStatusHelp() string {
