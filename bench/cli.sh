@@ -6,22 +6,22 @@
 #           messages), against socat copying the same bytes unparsed;
 #           the bar is half of socat's rate.
 #   send:   one-shot `ipcctl send --wait` against `nngcat --req` talking to
-#           an `nngcat --rep`, timed by hyperfine; the bar is "faster".
+#           an `nngcat --rep`, run in turns by bench/turns; the bar is "faster".
 #   exec:   `ipcctl send --wait` to `serve --exec cat` (a process per
 #           connection), against the same client talking to
 #           `socat UNIX-LISTEN,fork EXEC:cat` and `s6-ipcserver cat`, which
 #           echo its frame back as it is; the bar is "not slower".
 #
-# Needs socat, perl, and for the second part nngcat (nng-utils), s6 and
-# hyperfine. Usage: bench/cli.sh [MESSAGES [RUNS]] (RUNS: hyperfine runs of
-# each command, default 200).
+# Needs socat, perl, and for the second part nngcat (nng-utils) and s6.
+# Usage: bench/cli.sh [MESSAGES [RUNS]] (RUNS: runs of each command in
+# turns, default 200).
 set -euo pipefail
 
 n=${1:-1000000}
 runs=${2:-200}
 . "$(dirname "$0")/common.sh"
 
-build
+build ./bench/turns
 ipcctl=$work/ipcctl
 
 # A file of n frames of 64 bytes, served by socat to every client.
@@ -47,8 +47,8 @@ echo "listen: ipcctl $(rate "$ours") msg/s, socat (bytes only) $(rate "$base") m
 	"share $(awk -v a="$base" -v b="$ours" 'BEGIN { printf "%.0f", 100 * a / b }') % of socat (bar >= 50 %)"
 record "\`listen\` to a pipe, 64 B messages / socat copying the bytes" "$(rate "$ours")" "$(rate "$base")" msg/s "ratio>=0.5"
 
-if ! command -v nngcat >/dev/null || ! command -v hyperfine >/dev/null; then
-	echo "send: skipped (needs nngcat and hyperfine)"
+if ! command -v nngcat >/dev/null; then
+	echo "send: skipped (needs nngcat)"
 	exit 0
 fi
 # Two ipcctl services: "pong", a stream-mode serve answering every message
@@ -72,22 +72,21 @@ done
 while [ ! -S "$work/rep" ]; do sleep 0.05; done
 
 # A generous --timeout: on a loaded machine a reply may take more than
-# the default 5 s, and a failed run would stop the benchmark.
+# the default 5 s, and a failed run would stop the benchmark. The commands
+# run in turns (bench/turns), so that a change of load hits them alike.
 commands=("$ipcctl send --wait --timeout 60s pong ping" "nngcat --req --dial ipc://$work/rep --data ping")
 for s in cat socatcat s6cat; do
 	case " $sockets " in *" $s "*) commands+=("$ipcctl send --wait --timeout 60s $s ping") ;; esac
 done
-hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/send.json" "${commands[@]}" > /dev/null
+"$work/turns" -runs "$runs" -warmup 10 "${commands[@]}" > "$work/send.tsv"
 # medians in ms, in the order of commands: pong, nngcat, cat, socatcat, s6cat
-read -r pong nng cat socatcat s6cat < <(perl -MJSON::PP -e '
-	my $r = decode_json(do { local $/; <STDIN> })->{results};
-	my @ms = map { sprintf "%.3f", $_->{median} * 1000 } @$r;
-	push @ms, "-" while @ms < 5;
-	print "@ms\n";
-' < "$work/send.json")
+read -r pong nng cat socatcat s6cat < <(awk -F '\t' '{ printf "%s ", $2 } END { for (i = NR; i < 5; i++) printf "- "; print "" }' "$work/send.tsv")
+read -r pongf nngf _ < <(awk -F '\t' '{ printf "%s ", $5 } END { print "" }' "$work/send.tsv")
 echo "send --wait one-shot: ipcctl $pong ms (serve and awk), nngcat $nng ms (medians)," \
 	"ratio $(awk -v a="$pong" -v b="$nng" 'BEGIN { printf "%.2f", a / b }') (bar < 1)"
 record "\`send --wait\` one-shot / \`nngcat --req\`" "$pong" "$nng" ms "ratio<1"
+echo "send --wait one-shot page faults: ipcctl $pongf, nngcat $nngf (medians)"
+record "\`send --wait\` one-shot page faults / \`nngcat --req\`" "$pongf" "$nngf" faults -
 echo "serve --exec cat, a connection and a reply: ipcctl $cat ms, socat fork EXEC:cat $socatcat ms," \
 	"s6-ipcserver cat $s6cat ms (medians, the client being ipcctl send --wait; bar: not slower)"
 record "\`serve --exec cat\` / \`socat UNIX-LISTEN,fork EXEC:cat\`" "$cat" "$socatcat" ms "ratio<=1"
