@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -32,6 +31,8 @@ type Options struct {
 	Report func(Event)
 	// Messages makes Report receive every message and answer routed too.
 	Messages bool
+	// Link, when set, joins the bus to other buses (see Link).
+	Link Link
 }
 
 // Bus routes envelopes between the clients of one service. It keeps no
@@ -44,6 +45,7 @@ type Bus struct {
 	clients map[*ipc.Conn]*client
 	byAddr  map[string]*client
 	groups  map[string][]*client // members in subscription order
+	inbound map[callKey]*call    // calls from the link, by caller and id
 	out     []byte               // the envelope being routed
 	note    []byte               // a notice of the bus's own
 }
@@ -80,6 +82,7 @@ func New(svc *ipc.Service, opts Options) *Bus {
 		clients: make(map[*ipc.Conn]*client),
 		byAddr:  make(map[string]*client),
 		groups:  make(map[string][]*client),
+		inbound: make(map[callKey]*call),
 	}
 }
 
@@ -153,10 +156,7 @@ func (b *Bus) leave(cl *client, at time.Time) {
 	cl.gone = true
 	delete(b.byAddr, cl.addr)
 	for _, g := range cl.groups {
-		b.groups[g] = slices.DeleteFunc(b.groups[g], func(m *client) bool { return m == cl })
-		if len(b.groups[g]) == 0 {
-			delete(b.groups, g)
-		}
+		b.dropMember(g, cl)
 	}
 	b.forgetCalls(cl)
 	for c := range cl.owes {

@@ -5,11 +5,15 @@ package bus
 // or gone, so that a caller is told at once, with a "lost" notice, when
 // no answer can come any more.
 type call struct {
-	caller  *client
+	caller  *client // nil for a call from the link
 	id      uint64
 	group   string // the group it was addressed to; "" for an address
+	to      string // the address it was addressed to
 	each    bool   // every callee's answer is awaited, not the first
 	callees map[*client]struct{}
+	remote  bool   // passed on to the link, which settles it
+	from    string // the caller's address, for a call from the link
+	reply   any    // where the link sends the answers, for a call from it
 }
 
 // startCall delivers a call's envelope to its recipients and records whom
@@ -62,7 +66,7 @@ func (b *Bus) answered(caller, callee *client, id uint64) {
 	delete(c.callees, callee)
 	delete(callee.owes, c)
 	if len(c.callees) == 0 {
-		delete(caller.made, id)
+		b.unrecord(c)
 	}
 }
 
@@ -74,9 +78,26 @@ func (b *Bus) lose(callee *client, c *call, reason string) {
 	delete(c.callees, callee)
 	delete(callee.owes, c)
 	if c.each || len(c.callees) == 0 {
-		b.notify(c.caller, &Header{Op: "lost", Call: c.id, From: callee.addr, Reason: reason})
+		if c.caller == nil {
+			b.opts.Link.Lost(c.reply, callee.addr, reason)
+		} else {
+			b.notify(c.caller, &Header{Op: "lost", Call: c.id, From: callee.addr, Reason: reason})
+		}
 	}
 	if len(c.callees) == 0 {
+		b.unrecord(c)
+	}
+}
+
+// unrecord forgets call c of its caller (local, or from the link).
+func (b *Bus) unrecord(c *call) {
+	if c.caller == nil {
+		if b.inbound[inboundKey(c.from, c.id)] == c {
+			delete(b.inbound, inboundKey(c.from, c.id))
+		}
+		return
+	}
+	if c.caller.made[c.id] == c {
 		delete(c.caller.made, c.id)
 	}
 }
@@ -86,7 +107,7 @@ func (b *Bus) endCall(c *call) {
 	for m := range c.callees {
 		delete(m.owes, c)
 	}
-	delete(c.caller.made, c.id)
+	b.unrecord(c)
 }
 
 // forgetCalls forgets the calls cl made: it left, nobody waits for their

@@ -50,6 +50,9 @@ func (b *Bus) subscribe(cl *client, g string, at time.Time) error {
 	if !found {
 		cl.groups = slices.Insert(cl.groups, i, g)
 		b.groups[g] = append(b.groups[g], cl)
+		if len(b.groups[g]) == 1 {
+			b.interest(g, true)
+		}
 	}
 	b.notify(cl, &Header{Op: "subscribed", Group: g})
 	if !found {
@@ -68,10 +71,7 @@ func (b *Bus) unsubscribe(cl *client, g string, at time.Time) error {
 	i, found := slices.BinarySearch(cl.groups, g)
 	if found {
 		cl.groups = slices.Delete(cl.groups, i, i+1)
-		b.groups[g] = slices.DeleteFunc(b.groups[g], func(m *client) bool { return m == cl })
-		if len(b.groups[g]) == 0 {
-			delete(b.groups, g)
-		}
+		b.dropMember(g, cl)
 		for c := range cl.owes {
 			if c.group == g {
 				b.lose(cl, c, "unsubscribed")
@@ -112,6 +112,9 @@ func (b *Bus) msg(cl *client, h *Header, body []byte, at time.Time) error {
 	b.out = out
 	b.reportMessage(KindMessage, cl, h, body, at)
 	if h.Call != 0 {
+		if len(to) == 0 && b.linkCall(cl, h, body) {
+			return nil
+		}
 		b.startCall(cl, h, to, out)
 		return nil
 	}
@@ -121,7 +124,9 @@ func (b *Bus) msg(cl *client, h *Header, body []byte, at time.Time) error {
 			reached = true
 		}
 	}
-	if !reached && len(to) == 0 && h.Undeliverable {
+	linked := b.opts.Link != nil && (h.Group != "" || Remote(h.To)) &&
+		b.opts.Link.Publish(&Outbound{From: cl.addr, Group: h.Group, To: h.To, Body: body})
+	if !reached && !linked && len(to) == 0 && h.Undeliverable {
 		b.notify(cl, &Header{Op: "undeliverable", Group: h.Group, To: h.To, Ref: h.Ref})
 	}
 	return nil
@@ -155,6 +160,9 @@ func (b *Bus) answer(cl *client, h *Header, body []byte, at time.Time) error {
 		return nil
 	}
 	caller := b.byAddr[h.To]
+	if caller == nil && b.linkAnswer(cl, h, body, at) {
+		return nil
+	}
 	if caller == nil {
 		if h.Undeliverable {
 			b.notify(cl, &Header{Op: "undeliverable", To: h.To, Ref: h.Ref, Call: h.Call})
@@ -238,15 +246,29 @@ func addrSeq(addr string) (uint64, bool) {
 	return n, err == nil
 }
 
+// dropMember takes cl out of group g's members, and forgets g once it has
+// none.
+func (b *Bus) dropMember(g string, cl *client) {
+	b.groups[g] = slices.DeleteFunc(b.groups[g], func(m *client) bool { return m == cl })
+	if len(b.groups[g]) == 0 {
+		delete(b.groups, g)
+		b.interest(g, false)
+	}
+}
+
 // presence tells the presence group what cl did.
 func (b *Bus) presence(event string, cl *client, group string, groups []string) {
 	to := b.groups[PresenceGroup]
+	p := cl.conn.Peer()
+	h := &Header{Op: "presence", Event: event, Addr: cl.addr, Group: group,
+		Groups: groups, PID: p.PID, UID: &p.UID, GID: &p.GID}
+	if b.opts.Link != nil {
+		b.opts.Link.Presence(h)
+	}
 	if len(to) == 0 {
 		return
 	}
-	p := cl.conn.Peer()
-	note, err := appendEnvelope(b.note[:0], &Header{Op: "presence", Event: event, Addr: cl.addr, Group: group,
-		Groups: groups, PID: p.PID, UID: &p.UID, GID: &p.GID}, nil)
+	note, err := appendEnvelope(b.note[:0], h, nil)
 	if err != nil {
 		return
 	}
