@@ -1,0 +1,34 @@
+// Package natsbus joins buses (package bus) on several machines into one
+// bus over a NATS cluster, through the official Go client: it is the
+// bus.Link of ipcctl serve --bus NAME --nats URL.
+//
+// Every bus has a prefix (ipcctl.NAME by default) and an id of its own,
+// made when it starts. A group G is the subject PREFIX.G; a bus subscribes
+// to it while G has members on that bus, publishes there what its clients
+// send to G, and hands what it receives from there to its members. Its
+// connection to NATS does not receive its own messages (NoEcho), so each
+// member of G on every bus gets a message once, and in the order its
+// sender sent it. A client of another bus has the address ADDR@ID ("c3@k2j9x0qa");
+// PREFIX.@addr.ID reaches the clients of bus ID by address.
+//
+// A call to a group with no member on the bus, or to an address of another
+// bus, is a NATS request: the answer of the first callee ends it, NATS's
+// "no responders" is the caller's undeliverable, and a callee that goes
+// away before answering makes its bus answer "lost". A plain NATS client
+// may publish to and request from PREFIX.G (nats pub, nats req); what it
+// sends comes from "@nats".
+//
+// Presence: each bus publishes its clients' presence notices on
+// PREFIX.@presence and a heartbeat on PREFIX.@bus. A bus learns the
+// clients of a bus it has not heard before by asking it, and reports
+// the departure of all of them when that bus says goodbye or its
+// heartbeat stops.
+//
+// The NATS client's callbacks run on its own goroutines: what they
+// receive waits in a bounded queue, and an eventfd watched by the loop
+// (an ipc.External) wakes the loop, whose goroutine hands it to the bus.
+// Past the bound, messages are dropped and counted, and the count is
+// reported; what the bus publishes while NATS is away waits in the
+// client's bounded reconnect buffer, and past it is dropped and counted.
+// docs/protocol.md lists the subjects and headers.
+package natsbus

@@ -1,0 +1,92 @@
+package natsbus
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/ipcctl/ipcctl/ipc/bus"
+	"github.com/nats-io/nats.go"
+)
+
+// natsFrom is the sender of what a plain NATS client (not a bus) sends.
+const natsFrom = "@nats"
+
+// onGroup hands a message published to a group's subject to the group's
+// local members.
+func (f *Fed) onGroup(m *nats.Msg) {
+	g := strings.TrimPrefix(m.Subject, f.opts.Prefix+".")
+	in := f.inbound(m)
+	in.Group = g
+	f.bus.LinkDeliver(in)
+}
+
+// onAddr hands a message for an address of this bus to its client, or
+// answers the state of the bus to another bus that asks.
+func (f *Fed) onAddr(m *nats.Msg) {
+	if m.Header.Get(hdrOp) == "state" {
+		f.answerState(m)
+		return
+	}
+	in := f.inbound(m)
+	in.To = m.Header.Get(hdrTo)
+	if in.To == "" {
+		return
+	}
+	if f.bus.LinkDeliver(in) == 0 && m.Reply != "" {
+		f.send(&nats.Msg{Subject: m.Reply, Header: nats.Header{hdrUndeliverable: {in.To + "@" + f.id}}})
+	}
+}
+
+// inbound reads who sent m and, for a request, its call id: a plain NATS
+// client's request gets an id of its own.
+func (f *Fed) inbound(m *nats.Msg) *bus.Inbound {
+	in := &bus.Inbound{From: m.Header.Get(hdrFrom), Body: m.Data}
+	if !bus.Remote(in.From) {
+		in.From = natsFrom
+	}
+	if m.Reply == "" {
+		return in
+	}
+	in.Reply = m.Reply
+	id, err := strconv.ParseUint(m.Header.Get(hdrCall), 10, 64)
+	if err != nil || id == 0 || in.From == natsFrom {
+		f.lastIn++
+		id, in.From = f.lastIn, natsFrom
+	}
+	in.Call = id
+	return in
+}
+
+// onReply settles a call of a local client with what came to the inbox:
+// an answer, "lost", undeliverable (also NATS's no responders), or the
+// state of another bus.
+func (f *Fed) onReply(m *nats.Msg) {
+	token := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+	if strings.HasPrefix(token, "s") {
+		f.onState(token[1:], m)
+		return
+	}
+	p := f.calls[token]
+	if p == nil {
+		return
+	}
+	delete(f.calls, token)
+	from := m.Header.Get(hdrFrom)
+	switch {
+	case len(m.Data) == 0 && m.Header.Get("Status") == "503":
+		f.bus.LinkUndeliverable(p.caller, p.id)
+	case m.Header.Get(hdrUndeliverable) != "":
+		f.bus.LinkUndeliverable(p.caller, p.id)
+	case m.Header.Get(hdrLost) != "":
+		f.bus.LinkLost(p.caller, p.id, from, m.Header.Get(hdrLost))
+	default:
+		if !bus.Remote(from) {
+			from = natsFrom
+		}
+		h := &bus.Header{Error: m.Header.Get(hdrError)}
+		if st, err := strconv.Atoi(m.Header.Get(hdrStatus)); err == nil {
+			h.Status = &st
+		}
+		f.bus.LinkAnswer(p.caller, p.id, from, h, m.Data)
+	}
+}

@@ -1,0 +1,295 @@
+package natsbus
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/ipcctl/ipcctl/ipc/bus"
+	"github.com/ipcctl/ipcctl/ipc/natsopt"
+	"github.com/nats-io/nats.go"
+	"golang.org/x/sys/unix"
+)
+
+// The bounds of what waits for the loop, received from NATS.
+const (
+	QueueLen   = 16384
+	QueueBytes = 16 << 20
+)
+
+// DefaultHeartbeat is how often a bus tells the others it is there; one
+// not heard of for five of them has dropped out.
+const DefaultHeartbeat = time.Second
+
+// Options set up a Fed.
+type Options struct {
+	// NATS is how to connect.
+	NATS natsopt.Options
+	// Prefix is the subjects' prefix, without a final ".".
+	Prefix string
+	// Label names the bus to the others' presence subscribers (HOST/NAME).
+	Label string
+	// Heartbeat is DefaultHeartbeat when 0.
+	Heartbeat time.Duration
+	// Report, when set, receives what happens to the link, from the
+	// goroutine that calls Handle.
+	Report func(Event)
+}
+
+// Fed is one bus's link to the others over NATS. Its methods are called
+// from the goroutine that hands the loop's events to the bus, except
+// Close.
+type Fed struct {
+	opts  Options
+	id    string
+	loop  *ipc.Loop
+	bus   *bus.Bus
+	nc    *nats.Conn
+	efd   int
+	x     *ipc.External
+	inbox string // PREFIX.@reply.ID: answers to this bus's requests
+
+	mu      sync.Mutex // guards the queue, filled by the NATS goroutines
+	queue   []item
+	qbytes  int
+	woken   bool
+	dropped uint64 // messages from NATS dropped at the queue's bound
+
+	// The loop's goroutine only.
+	subs     map[string]*nats.Subscription // by group
+	calls    map[string]*pending           // by reply token
+	lastCall uint64
+	lastIn   uint64 // ids of plain NATS requests
+	peers    map[string]*peer
+	lostOut  uint64 // publishes that failed since the last report
+	outErr   error
+	ticker   chan struct{}
+	closed   bool
+}
+
+// item is one thing received from NATS for the loop.
+type item struct {
+	kind int
+	msg  *nats.Msg
+	ev   Event // for kindStatus
+}
+
+// The kinds of item.
+const (
+	kindGroup    = iota // a message to a group
+	kindAddr            // a message to an address of this bus
+	kindReply           // an answer to a request of this bus
+	kindPresence        // another bus's presence notice
+	kindBeat            // another bus's heartbeat or goodbye
+	kindStatus          // the connection's state changed
+	kindTick            // time to beat and check the others
+)
+
+// New connects to NATS and makes the link of a bus served by loop; Attach
+// gives it the bus. The connection is retried in the background (see
+// natsopt), so a bus starts before its NATS servers are up.
+func New(loop *ipc.Loop, opts Options) (*Fed, error) {
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = DefaultHeartbeat
+	}
+	f := &Fed{opts: opts, id: newID(), loop: loop, subs: make(map[string]*nats.Subscription),
+		calls: make(map[string]*pending), peers: make(map[string]*peer), ticker: make(chan struct{})}
+	f.inbox = opts.Prefix + ".@reply." + f.id
+	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("nats link: eventfd: %w", err)
+	}
+	f.efd = efd
+	if f.x, err = loop.AddExternal(efd); err != nil {
+		unix.Close(efd)
+		return nil, err
+	}
+	f.nc, err = opts.NATS.Connect("ipcctl bus "+opts.Label, f.natsOptions()...)
+	if err != nil {
+		f.x.Close()
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	return f, nil
+}
+
+// natsOptions are the client's settings for a bus: no echo of its own
+// messages, and every change of state handed to the loop.
+func (f *Fed) natsOptions() []nats.Option {
+	status := func(k string) func(*nats.Conn) {
+		return func(nc *nats.Conn) { f.status(Event{Kind: Kind(k), URL: nc.ConnectedUrlRedacted()}) }
+	}
+	return []nats.Option{
+		nats.NoEcho(),
+		nats.ConnectHandler(status(string(KindConnected))),
+		nats.ReconnectHandler(status(string(KindReconnected))),
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			f.status(Event{Kind: KindDisconnected, Err: err})
+		}),
+		nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
+			f.status(Event{Kind: KindError, Err: err})
+		}),
+	}
+}
+
+// ID returns the bus's id: the part after "@" of its clients' addresses
+// on the other buses.
+func (f *Fed) ID() string { return f.id }
+
+// Attach gives the link its bus and starts it: the subscriptions of
+// every bus, the heartbeat.
+func (f *Fed) Attach(b *bus.Bus) error {
+	f.bus = b
+	p := f.opts.Prefix
+	for subj, kind := range map[string]int{p + ".@addr." + f.id: kindAddr, f.inbox + ".*": kindReply,
+		p + ".@presence": kindPresence, p + ".@bus": kindBeat} {
+		if _, err := f.nc.Subscribe(subj, f.receiver(kind)); err != nil {
+			return fmt.Errorf("nats: subscribe %s: %w", subj, err)
+		}
+	}
+	for _, g := range b.Groups() {
+		f.Interest(g, true)
+	}
+	f.beat("beat")
+	go f.tick()
+	return nil
+}
+
+// tick asks the loop to beat, every heartbeat, until Close.
+func (f *Fed) tick() {
+	t := time.NewTicker(f.opts.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.ticker:
+			return
+		case <-t.C:
+			f.push(item{kind: kindTick}, true)
+		}
+	}
+}
+
+// receiver returns the callback of a subscription: it queues what comes
+// for the loop.
+func (f *Fed) receiver(kind int) nats.MsgHandler {
+	return func(m *nats.Msg) { f.push(item{kind: kind, msg: m}, false) }
+}
+
+// status queues a change of the connection's state.
+func (f *Fed) status(e Event) {
+	e.Time = time.Now()
+	f.push(item{kind: kindStatus, ev: e}, true)
+}
+
+// push queues it for the loop, and wakes the loop if the queue was
+// empty. A message past the queue's bounds is dropped and counted; the
+// connection's changes and ticks (few) always go in.
+func (f *Fed) push(it item, always bool) {
+	size := 0
+	if it.msg != nil {
+		size = len(it.msg.Data) + len(it.msg.Subject) + len(it.msg.Reply) + 64
+	}
+	f.mu.Lock()
+	if !always && (len(f.queue) >= QueueLen || f.qbytes+size > QueueBytes) {
+		f.dropped++
+		f.mu.Unlock()
+		return
+	}
+	f.queue = append(f.queue, it)
+	f.qbytes += size
+	wake := !f.woken
+	f.woken = true
+	f.mu.Unlock()
+	if wake {
+		var one [8]byte
+		binary.NativeEndian.PutUint64(one[:], 1)
+		unix.Write(f.efd, one[:])
+	}
+}
+
+// Handle takes one event of the loop and reports whether it was the
+// link's: then it hands what came from NATS to the bus.
+func (f *Fed) Handle(ev *ipc.Event) bool {
+	if ev.Type != ipc.EventExternal || ev.External != f.x {
+		return false
+	}
+	var buf [8]byte
+	unix.Read(f.efd, buf[:])
+	f.mu.Lock()
+	q, dropped := f.queue, f.dropped
+	f.queue, f.qbytes, f.woken, f.dropped = nil, 0, false, 0
+	f.mu.Unlock()
+	if dropped > 0 {
+		f.report(Event{Kind: KindLost, Count: dropped, Dir: "in", Err: errQueueFull})
+	}
+	for i := range q {
+		f.handle(&q[i])
+	}
+	return true
+}
+
+// errQueueFull is why messages from NATS were dropped.
+var errQueueFull = fmt.Errorf("the bus did not keep up: %d messages or %d bytes from NATS were waiting", QueueLen, QueueBytes)
+
+// handle acts on one item of the queue.
+func (f *Fed) handle(it *item) {
+	if f.closed {
+		return
+	}
+	switch it.kind {
+	case kindGroup:
+		f.onGroup(it.msg)
+	case kindAddr:
+		f.onAddr(it.msg)
+	case kindReply:
+		f.onReply(it.msg)
+	case kindPresence:
+		f.onPresence(it.msg)
+	case kindBeat:
+		f.onBeat(it.msg)
+	case kindStatus:
+		f.report(it.ev)
+	case kindTick:
+		f.onTick()
+	}
+}
+
+// report hands e to Options.Report.
+func (f *Fed) report(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	if f.opts.Report != nil {
+		f.opts.Report(e)
+	}
+}
+
+// Close says goodbye to the other buses, sends what waits, and closes
+// the connection to NATS, within timeout. Call it from the loop's
+// goroutine, or once that no longer hands events to the link.
+func (f *Fed) Close(timeout time.Duration) {
+	if f.closed {
+		return
+	}
+	f.closed = true
+	close(f.ticker)
+	if f.nc.IsConnected() {
+		f.beat("bye")
+		f.nc.FlushTimeout(timeout)
+	}
+	f.nc.Close()
+	f.x.Close()
+}
+
+// newID returns a bus id: 10 letters and digits, from crypto/rand.
+func newID() string {
+	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+	var b [10]byte
+	rand.Read(b[:])
+	for i := range b {
+		b[i] = digits[int(b[i])%len(digits)]
+	}
+	return string(b[:])
+}

@@ -1,0 +1,183 @@
+package natsbus
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ipcctl/ipcctl/ipc/bus"
+	"github.com/nats-io/nats.go"
+)
+
+// The headers of the messages between buses (docs/protocol.md).
+const (
+	hdrFrom          = "Ipcctl-From"          // the sender's address, ADDR@ID
+	hdrTo            = "Ipcctl-To"            // the recipient's address on the bus of the subject
+	hdrCall          = "Ipcctl-Call"          // the caller's call id
+	hdrError         = "Ipcctl-Error"         // an answer's error
+	hdrStatus        = "Ipcctl-Status"        // an answer's exit status
+	hdrLost          = "Ipcctl-Lost"          // a reply: the callee went away, for this reason
+	hdrUndeliverable = "Ipcctl-Undeliverable" // a reply: nobody has that address
+	hdrBus           = "Ipcctl-Bus"           // the id of the bus that sends
+	hdrLabel         = "Ipcctl-Label"         // its label, HOST/NAME
+	hdrOp            = "Ipcctl-Op"            // beat, bye, state
+)
+
+// MaxPending bounds the calls this bus waits answers for from NATS; an
+// older call than callTTL is forgotten.
+const (
+	MaxPending = 65536
+	callTTL    = 10 * time.Minute
+)
+
+// pending is a call of a local client passed on to NATS.
+type pending struct {
+	caller string
+	id     uint64
+	to     string // the address called, if not a group
+	since  time.Time
+}
+
+// Subject returns the subject of group g, and whether g has one: a group
+// with an empty token ("a..b"), a wildcard token or a leading "@" stays
+// on its bus.
+func (f *Fed) Subject(g string) (string, bool) {
+	if bus.Own(g) {
+		return "", false
+	}
+	for _, tok := range strings.Split(g, ".") {
+		if tok == "" || strings.ContainsAny(tok, "*>") {
+			return "", false
+		}
+	}
+	return f.opts.Prefix + "." + g, true
+}
+
+// Interest subscribes to a group's subject while it has local members.
+func (f *Fed) Interest(g string, on bool) {
+	subj, ok := f.Subject(g)
+	if !ok || f.closed {
+		return
+	}
+	if !on {
+		if s := f.subs[g]; s != nil {
+			s.Unsubscribe()
+			delete(f.subs, g)
+		}
+		return
+	}
+	if f.subs[g] != nil {
+		return
+	}
+	s, err := f.nc.Subscribe(subj, f.receiver(kindGroup))
+	if err != nil {
+		f.report(Event{Kind: KindError, Err: err})
+		return
+	}
+	f.subs[g] = s
+}
+
+// Publish passes on a local message to a group or an address of another
+// bus.
+func (f *Fed) Publish(m *bus.Outbound) bool {
+	msg := f.outMsg(m)
+	if msg == nil {
+		return false
+	}
+	return f.send(msg)
+}
+
+// outMsg makes the NATS message of m, nil when it has no subject.
+func (f *Fed) outMsg(m *bus.Outbound) *nats.Msg {
+	var subj string
+	h := nats.Header{hdrFrom: {m.From + "@" + f.id}}
+	if m.Group != "" {
+		s, ok := f.Subject(m.Group)
+		if !ok {
+			return nil
+		}
+		subj = s
+	} else {
+		addr, id, ok := strings.Cut(m.To, "@")
+		if !ok || addr == "" || !validToken(id) {
+			return nil
+		}
+		subj = f.opts.Prefix + ".@addr." + id
+		h.Set(hdrTo, addr)
+	}
+	if m.Call != 0 {
+		h.Set(hdrCall, strconv.FormatUint(m.Call, 10))
+	}
+	return &nats.Msg{Subject: subj, Header: h, Data: m.Body}
+}
+
+// validToken reports whether s can be one token of a subject.
+func validToken(s string) bool {
+	return s != "" && !strings.ContainsAny(s, ".*> \t\r\n")
+}
+
+// send publishes msg, and counts it lost when NATS refuses it (its
+// reconnect buffer is full, it is over the server's max_payload).
+func (f *Fed) send(msg *nats.Msg) bool {
+	if err := f.nc.PublishMsg(msg); err != nil {
+		f.lostOut++
+		f.outErr = err
+		return false
+	}
+	return true
+}
+
+// Call passes on a local call as a NATS request, whose answers come to
+// the bus's inbox.
+func (f *Fed) Call(m *bus.Outbound) bool {
+	msg := f.outMsg(m)
+	if msg == nil || len(f.calls) >= MaxPending {
+		return false
+	}
+	f.lastCall++
+	token := "c" + strconv.FormatUint(f.lastCall, 10)
+	msg.Reply = f.inbox + "." + token
+	if !f.send(msg) {
+		return false
+	}
+	f.calls[token] = &pending{caller: m.From, id: m.Call, to: m.To, since: time.Now()}
+	return true
+}
+
+// Answer sends a local callee's answer to the caller's reply subject.
+func (f *Fed) Answer(reply any, m *bus.Outbound) {
+	h := nats.Header{hdrFrom: {m.From + "@" + f.id}, hdrCall: {strconv.FormatUint(m.Call, 10)}}
+	if m.Error != "" {
+		h.Set(hdrError, m.Error)
+	}
+	if m.Status != nil {
+		h.Set(hdrStatus, strconv.Itoa(*m.Status))
+	}
+	f.send(&nats.Msg{Subject: reply.(string), Header: h, Data: m.Body})
+}
+
+// Lost tells the caller of a call from NATS that its callee from went
+// away before answering.
+func (f *Fed) Lost(reply any, from, reason string) {
+	f.send(&nats.Msg{Subject: reply.(string), Header: nats.Header{
+		hdrFrom: {from + "@" + f.id}, hdrLost: {reason}}})
+}
+
+// expire forgets the calls that waited longer than callTTL: their
+// callers gave up long ago.
+func (f *Fed) expire(now time.Time) {
+	for token, p := range f.calls {
+		if now.Sub(p.since) > callTTL {
+			delete(f.calls, token)
+		}
+	}
+}
+
+// reportLost reports the publishes that failed since the last report.
+func (f *Fed) reportLost() {
+	if f.lostOut == 0 {
+		return
+	}
+	f.report(Event{Kind: KindLost, Count: f.lostOut, Dir: "out", Err: f.outErr})
+	f.lostOut, f.outErr = 0, nil
+}

@@ -1,0 +1,184 @@
+package natsbus
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/ipcctl/ipcctl/ipc/bus"
+	"github.com/nats-io/nats.go"
+)
+
+// MaxRemoteClients bounds the clients of other buses this bus keeps
+// track of (to report their departure when their bus drops out).
+const MaxRemoteClients = 100000
+
+// missedBeats is how many heartbeats of another bus may be missed before
+// it counts as gone.
+const missedBeats = 5
+
+// peer is another bus, as this one knows it.
+type peer struct {
+	id, label string
+	seen      time.Time
+	clients   map[string][]string // address (ADDR@ID) -> groups
+	synced    bool                // its state was received
+}
+
+// state is what a bus answers another that asks who is there.
+type state struct {
+	Label   string       `json:"label"`
+	Members []bus.Member `json:"members"`
+}
+
+// Presence publishes a presence notice of a local client for the others.
+func (f *Fed) Presence(h *bus.Header) {
+	if f.closed {
+		return
+	}
+	r := *h
+	r.Addr += "@" + f.id
+	data, err := json.Marshal(&r)
+	if err != nil {
+		return
+	}
+	f.send(&nats.Msg{Subject: f.opts.Prefix + ".@presence", Data: data,
+		Header: nats.Header{hdrBus: {f.id}, hdrLabel: {f.opts.Label}}})
+}
+
+// beat publishes this bus's heartbeat (op "beat") or goodbye ("bye").
+func (f *Fed) beat(op string) {
+	f.send(&nats.Msg{Subject: f.opts.Prefix + ".@bus",
+		Header: nats.Header{hdrBus: {f.id}, hdrLabel: {f.opts.Label}, hdrOp: {op}}})
+}
+
+// onTick beats, forgets the buses that stopped beating, the calls too old
+// to be waited for, and reports what was lost.
+func (f *Fed) onTick() {
+	now := time.Now()
+	f.beat("beat")
+	for _, p := range f.peers {
+		if now.Sub(p.seen) > missedBeats*f.opts.Heartbeat {
+			f.depart(p)
+		}
+	}
+	f.expire(now)
+	f.reportLost()
+}
+
+// peerOf returns the peer of a message from another bus, made when new.
+func (f *Fed) peerOf(m *nats.Msg) *peer {
+	id := m.Header.Get(hdrBus)
+	if !validToken(id) || id == f.id {
+		return nil
+	}
+	p := f.peers[id]
+	if p == nil {
+		p = &peer{id: id, label: m.Header.Get(hdrLabel), clients: make(map[string][]string)}
+		f.peers[id] = p
+	}
+	p.seen = time.Now()
+	return p
+}
+
+// onBeat notes another bus's heartbeat, or its goodbye. A bus whose
+// state has not come yet is asked again at each of its heartbeats.
+func (f *Fed) onBeat(m *nats.Msg) {
+	p := f.peerOf(m)
+	switch {
+	case p == nil:
+	case m.Header.Get(hdrOp) == "bye":
+		f.depart(p)
+	case !p.synced:
+		f.askState(p)
+	}
+}
+
+// depart reports the departure of every client of a bus that left.
+func (f *Fed) depart(p *peer) {
+	delete(f.peers, p.id)
+	for addr, groups := range p.clients {
+		f.bus.LinkPresence(&bus.Header{Op: "presence", Event: "disconnect", Addr: addr, Groups: groups, Bus: p.label})
+	}
+	if p.synced {
+		f.report(Event{Kind: KindLeft, Bus: p.label, Peer: p.id, Count: uint64(len(p.clients))})
+	}
+}
+
+// onPresence passes another bus's presence notice on to the local
+// subscribers, and keeps track of that bus's clients.
+func (f *Fed) onPresence(m *nats.Msg) {
+	p := f.peerOf(m)
+	if p == nil {
+		return
+	}
+	var h bus.Header
+	if json.Unmarshal(m.Data, &h) != nil || h.Op != "presence" || h.Addr == "" {
+		return
+	}
+	h.Bus = p.label
+	if h.Event == "disconnect" {
+		delete(p.clients, h.Addr)
+	} else if f.track(p, h.Addr) {
+		p.clients[h.Addr] = h.Groups
+	}
+	f.bus.LinkPresence(&h)
+}
+
+// track reports whether there is room to keep track of one more client of
+// another bus (or it is known already).
+func (f *Fed) track(p *peer, addr string) bool {
+	if _, ok := p.clients[addr]; ok {
+		return true
+	}
+	n := 0
+	for _, q := range f.peers {
+		n += len(q.clients)
+	}
+	return n < MaxRemoteClients
+}
+
+// askState asks a bus heard of for the first time who is there.
+func (f *Fed) askState(p *peer) {
+	f.send(&nats.Msg{Subject: f.opts.Prefix + ".@addr." + p.id, Reply: f.inbox + ".s" + p.id,
+		Header: nats.Header{hdrOp: {"state"}, hdrBus: {f.id}}})
+}
+
+// answerState tells another bus who is here.
+func (f *Fed) answerState(m *nats.Msg) {
+	if m.Reply == "" {
+		return
+	}
+	members := f.bus.LinkMembers()
+	for i := range members {
+		members[i].Addr += "@" + f.id
+	}
+	data, err := json.Marshal(&state{Label: f.opts.Label, Members: members})
+	if err != nil {
+		return
+	}
+	if max := f.nc.MaxPayload(); max > 0 && int64(len(data)) > max {
+		return // too many clients to tell: their departure will not be reported
+	}
+	f.send(&nats.Msg{Subject: m.Reply, Data: data, Header: nats.Header{hdrBus: {f.id}, hdrLabel: {f.opts.Label}}})
+}
+
+// onState takes the answer of bus id to askState: its clients are
+// reported as they join the bus's view, and the bus as joined.
+func (f *Fed) onState(id string, m *nats.Msg) {
+	p := f.peers[id]
+	var st state
+	if p == nil || p.synced || json.Unmarshal(m.Data, &st) != nil {
+		return
+	}
+	p.synced = true
+	for _, c := range st.Members {
+		if _, known := p.clients[c.Addr]; known || !bus.Remote(c.Addr) || !f.track(p, c.Addr) {
+			continue
+		}
+		p.clients[c.Addr] = c.Groups
+		uid, gid := c.UID, c.GID
+		f.bus.LinkPresence(&bus.Header{Op: "presence", Event: "connect", Addr: c.Addr, Groups: c.Groups,
+			PID: c.PID, UID: &uid, GID: &gid, Bus: p.label})
+	}
+	f.report(Event{Kind: KindJoined, Bus: p.label, Peer: id, Count: uint64(len(p.clients))})
+}
