@@ -74,6 +74,9 @@ func (p *busPrinter) presence(h *bus.Header) error {
 		r.Fields = append(r.Fields, format.Field{Key: "group", Value: h.Group})
 	}
 	r.Fields = append(r.Fields, format.Field{Key: "groups", Value: nonNil(h.Groups)})
+	if h.Bus != "" {
+		r.Fields = append(r.Fields, format.Field{Key: "bus", Value: h.Bus})
+	}
 	return p.events.Write(&r)
 }
 

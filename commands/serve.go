@@ -51,7 +51,7 @@ func serveCommand() *cli.Command {
 			&cli.DurationFlag{Name: "handler-timeout", Usage: "kill a handler still running after `DUR` (0: never)", Value: defaultHandlerTimeout},
 			&cli.BoolFlag{Name: "raw", Usage: "with --exec, exchange LibIPC frames instead of lines with the process; with --handler, pass the message and the reply byte for byte"},
 			&cli.BoolFlag{Name: "bus", Usage: "be a message bus: groups, addresses, presence and calls between clients"},
-		}, append(serveEndpointFlags(), managerFlags()...)...),
+		}, append(append(serveEndpointFlags(), serveNatsFlags()...), managerFlags()...)...),
 		Action: runServe,
 	}
 }
@@ -155,7 +155,7 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"grace: it exits with status 1 and an error on stderr. A reader of stdout that goes away " +
 	"(\"ipcctl serve NAME | head -1\") ends serve as SIGTERM does, socket removed. A second serve " +
 	"of a NAME that is live fails with \"already running\" (exit 1) and leaves it alone; a stale " +
-	"socket is replaced.\n\n" + serveBusDescription + "\n\n" + serveEndpointDescription + "\n\n" + managerDescription
+	"socket is replaced.\n\n" + serveBusDescription + "\n\n" + serveNatsDescription + "\n\n" + serveEndpointDescription + "\n\n" + managerDescription
 
 // serveConfig is the serve command line, checked.
 type serveConfig struct {
@@ -175,6 +175,7 @@ type serveConfig struct {
 	raw            bool
 	lineBuffered   bool
 	bus            bool
+	nats           *serveNats // with --nats
 	mgr            *manager
 	endpoint       *servedEndpoint // NAME is a network endpoint
 	socketPath     string          // NAME is unix:/PATH: the socket's path
@@ -234,6 +235,9 @@ func serveConfigOf(c *cli.Context) (serveConfig, error) {
 		if !strings.HasPrefix(cfg.socketPath, "/") { // unix:NAME is NAME
 			cfg.socketPath = ""
 		}
+	}
+	if cfg.nats, err = serveNatsOf(c, cfg.name, cfg.bus); err != nil {
+		return cfg, err
 	}
 	if cfg.mgr, err = managerOf(c); err != nil {
 		return cfg, err

@@ -21,18 +21,32 @@ const serveBusDescription = "With --bus, NAME is a message bus (the envelope is 
 
 // newBus makes the service a bus: the engine's events go to the bus, and
 // what the bus reports is printed.
-func (s *server) newBus() {
-	s.bus = bus.New(s.svc, bus.Options{
+func (s *server) newBus() error {
+	opts := bus.Options{
 		MaxSize:  s.cfg.maxSize,
 		Report:   s.busReport,
 		Messages: s.cfg.g.Verbose,
-	})
+	}
+	if s.cfg.nats == nil {
+		s.bus = bus.New(s.svc, opts)
+		return nil
+	}
+	if err := s.newLink(); err != nil {
+		return err
+	}
+	opts.Link = s.fed
+	s.bus = bus.New(s.svc, opts)
+	if err := s.fed.Attach(s.bus); err != nil {
+		s.fed.Close(0)
+		return err
+	}
+	return nil
 }
 
 // busEvent hands one engine event to the bus, and prints the events that
 // are not the bus's (the timer, a refused peer) as other modes do.
 func (s *server) busEvent(ev *ipc.Event) error {
-	if s.bus.Handle(ev) {
+	if s.bus.Handle(ev) || s.fed != nil && s.fed.Handle(ev) {
 		return s.busErr
 	}
 	if ev.Type == ipc.EventTimer {

@@ -15,6 +15,7 @@ import (
 	"github.com/ipcctl/ipcctl/format"
 	"github.com/ipcctl/ipcctl/ipc"
 	"github.com/ipcctl/ipcctl/ipc/bus"
+	"github.com/ipcctl/ipcctl/ipc/bus/natsbus"
 )
 
 // serveMode is what serve does with clients besides printing their
@@ -56,6 +57,7 @@ type server struct {
 	stopping atomic.Bool
 	left     chan struct{} // the last client's disconnection is printed, when stopping
 	bus      *bus.Bus      // with --bus
+	fed      *natsbus.Fed  // with --bus --nats
 	busErr   error         // the first output error of a bus event
 	failed   chan error    // a fatal error of the event goroutine
 }
@@ -100,7 +102,11 @@ func newServer(cfg serveConfig, stdin io.Reader) (*server, error) {
 	}
 	s.svc = svc
 	if cfg.bus {
-		s.newBus()
+		if err := s.newBus(); err != nil {
+			s.svc.Close()
+			s.loop.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -111,7 +117,7 @@ func newServer(cfg serveConfig, stdin io.Reader) (*server, error) {
 func (s *server) run(ctx context.Context) error {
 	s.loop.SetTimer(s.cfg.timer)
 	defer s.exited()
-	if err := s.emit(listeningRecord(s.svc)); err != nil {
+	if err := s.emit(s.listening()); err != nil {
 		s.loop.Close()
 		return quietEPIPE(err)
 	}
@@ -123,6 +129,9 @@ func (s *server) run(ctx context.Context) error {
 	go func() {
 		defer close(done)
 		s.events()
+		if s.fed != nil {
+			s.fed.Close(shutdownWait)
+		}
 	}()
 	go s.readCommands(s.stdin)
 	var err error

@@ -49,7 +49,7 @@ _ipcctl() {
                 ((i += 2))
             else
                 case $w in
-                    --rundir|--trust-owner|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--max-buffered|--frame-timeout|--idle-timeout|--exec|--handler|--max-procs|--handler-timeout|--framing|--cert|--key|--ca|--http-timeout|--ready-fd|--pidfile|-n|--count|--timeout|--wait-service|--group|--to|--linger|--max-conns|--origin|--nats-queue|--nats-timeout|--nats-max-inflight|--nats-creds|--nats-tls-cert|--nats-tls-key|--nats-tls-ca|--decode) skip=1 ;;
+                    --rundir|--trust-owner|--format|--color|--timer|--allow-uid|--allow-gid|--max-clients|--max-size|--max-buffered|--frame-timeout|--idle-timeout|--exec|--handler|--max-procs|--handler-timeout|--framing|--cert|--key|--ca|--http-timeout|--nats|--nats-prefix|--nats-heartbeat|--nats-creds|--nats-tls-cert|--nats-tls-key|--nats-tls-ca|--ready-fd|--pidfile|-n|--count|--timeout|--wait-service|--group|--to|--linger|--max-conns|--origin|--nats-queue|--nats-timeout|--nats-max-inflight|--decode) skip=1 ;;
                 esac
             fi
             continue
@@ -83,6 +83,13 @@ _ipcctl() {
         --key) _ipcctl_files; return ;;
         --ca) _ipcctl_files; return ;;
         --http-timeout) return ;;
+        --nats) return ;;
+        --nats-prefix) return ;;
+        --nats-heartbeat) return ;;
+        --nats-creds) _ipcctl_files; return ;;
+        --nats-tls-cert) _ipcctl_files; return ;;
+        --nats-tls-key) _ipcctl_files; return ;;
+        --nats-tls-ca) _ipcctl_files; return ;;
         --ready-fd) return ;;
         --pidfile) _ipcctl_files; return ;;
         -n|--count) return ;;
@@ -96,17 +103,13 @@ _ipcctl() {
         --nats-queue) return ;;
         --nats-timeout) return ;;
         --nats-max-inflight) return ;;
-        --nats-creds) _ipcctl_files; return ;;
-        --nats-tls-cert) _ipcctl_files; return ;;
-        --nats-tls-key) _ipcctl_files; return ;;
-        --nats-tls-ca) _ipcctl_files; return ;;
         --decode) _ipcctl_files; return ;;
     esac
 
     if [[ -z $ended && $cur == -* ]]; then
         case $cmd in
             '') w='--rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
-            serve) w='--timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --line-buffered --handler --max-procs --handler-timeout --raw --bus --framing --cert --key --ca --http-timeout --ready-fd --pidfile --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
+            serve) w='--timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --line-buffered --handler --max-procs --handler-timeout --raw --bus --framing --cert --key --ca --http-timeout --nats --nats-prefix --nats-heartbeat --nats-creds --nats-tls-cert --nats-tls-key --nats-tls-ca --ready-fd --pidfile --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             send) w='-w --wait -n --count --timeout --raw --wait-service --max-size --group --to --each --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             listen) w='-n --count --timeout --raw --retry --wait-service --max-size --group --presence --handler --max-procs --ready-fd --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;
             connect) w='--linger --wait-service --max-size --bus --group --rundir --trust-owner --format --json --color -q --quiet -v --verbose --version -h --help' ;;

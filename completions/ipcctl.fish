@@ -18,7 +18,7 @@ function __ipcctl_args
             switch $t
                 case --
                     set ended 1
-                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout --framing --cert --key --ca --http-timeout --ready-fd --pidfile -n --count --timeout --wait-service --group --to --linger --max-conns --origin --nats-queue --nats-timeout --nats-max-inflight --nats-creds --nats-tls-cert --nats-tls-key --nats-tls-ca --decode
+                case --rundir --trust-owner --format --color --timer --allow-uid --allow-gid --max-clients --max-size --max-buffered --frame-timeout --idle-timeout --exec --handler --max-procs --handler-timeout --framing --cert --key --ca --http-timeout --nats --nats-prefix --nats-heartbeat --nats-creds --nats-tls-cert --nats-tls-key --nats-tls-ca --ready-fd --pidfile -n --count --timeout --wait-service --group --to --linger --max-conns --origin --nats-queue --nats-timeout --nats-max-inflight --decode
                     set skip 1
             end
             continue
@@ -111,6 +111,13 @@ complete -c ipcctl -n '__ipcctl_cmd serve' -l cert -r -F -d 'TLS certificate FIL
 complete -c ipcctl -n '__ipcctl_cmd serve' -l key -r -F -d 'TLS private key FILE (PEM)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l ca -r -F -d 'require client certificates signed by the CA in FILE'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l http-timeout -x -d 'answer an http:// request 504 when no reply came within DUR'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l nats -x -d 'join the NATS servers at URL[,URL...] (default: $NATS_URL, then nats://127.0.0.1:4222)'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l nats-prefix -x -d 'with --bus and --nats: the subjects of the groups begin with PREFIX. (default: ipcctl.NAME)'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l nats-heartbeat -x -d 'with --nats: tell the other buses every DUR that this one is there; one silent for 5 of them has left'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l nats-creds -r -F -d 'NATS user credentials FILE (JWT and NKey seed)'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l nats-tls-cert -r -F -d 'TLS client certificate FILE (PEM) for NATS'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l nats-tls-key -r -F -d 'TLS client key FILE (PEM) for NATS'
+complete -c ipcctl -n '__ipcctl_cmd serve' -l nats-tls-ca -r -F -d 'verify the NATS servers with the CA certificates in FILE'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l ready-fd -x -d 'once clients can connect, write a newline to descriptor N and close it (s6\'s notification-fd)'
 complete -c ipcctl -n '__ipcctl_cmd serve' -l pidfile -r -F -d 'write the process id to PATH once ready (atomically), remove it on exit'
 complete -c ipcctl -n '__ipcctl_at serve 0' -x -a '(__ipcctl_services)'
