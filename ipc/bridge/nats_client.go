@@ -75,13 +75,21 @@ func (l *natsLink) dial(ctx context.Context) (ipc.MessageConn, error) {
 	return newNATSRequester(ctx, l.nc, l.e.Path, l.opts.timeout(), l.slots), nil
 }
 
-// close ends the link, letting the replies already given go out first.
+// close ends the link, letting the replies already given go out first,
+// for a few seconds at most.
 func (l *natsLink) close() {
-	l.nc.Drain()
-	for !l.nc.IsClosed() {
+	l.nc.Drain() // closes at once when no server is connected
+	for deadline := time.Now().Add(drainTimeout); !l.nc.IsClosed(); {
+		if time.Now().After(deadline) {
+			l.nc.Close()
+			return
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// drainTimeout bounds the flushing of what is still to go out at the end.
+const drainTimeout = 5 * time.Second
 
 // natsRequester is a MessageConn to a NATS service: each message written
 // is one request to the subject, and its reply is the next message read.
