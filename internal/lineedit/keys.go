@@ -5,7 +5,6 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
-	"os/signal"
 )
 
 // escState follows an escape sequence (an arrow or function key) so that
@@ -96,11 +95,11 @@ func (e *Editor) handleSignals() {
 			}
 			e.restore()
 			e.mu.Unlock()
-			signal.Reset(syscall.SIGTSTP)
-			unix.Kill(unix.Getpid(), syscall.SIGTSTP) // stopped here until SIGCONT
+			// Go cannot give SIGTSTP its default action back once it was
+			// notified: SIGSTOP stops the process as SIGTSTP would have.
+			unix.Kill(unix.Getpid(), syscall.SIGSTOP)
 			continue
 		}
-		signal.Notify(e.sigs, syscall.SIGTSTP)
 		if !e.ended {
 			e.makeRaw()
 			e.draw()
