@@ -39,11 +39,15 @@ const defaultWait = 30 * time.Second
 //	                              (stale: close it at once, leaving the file)
 //	mksock PATH|NAME close [DUR]  accept every client and close it at once, or
 //	                              after DUR, having read nothing
-//	activate NAME [-fdname N] PATH|NAME CMD [ARG...]
+//	activate NAME [-fdname N] PATH|NAME|tcp:HOST:PORT CMD [ARG...]
 //	                              start CMD with a socket listening at PATH passed
 //	                              as systemd does (fd 3, LISTEN_FDS, LISTEN_PID)
 //	notifysock FILE               set NOTIFY_SOCKET to a datagram socket whose
 //	                              messages are appended to FILE
+//	gencert DIR                   make a CA and server and client certificates
+//	                              for 127.0.0.1 in DIR (see script_net_test.go)
+//	wsclient [-n N] URL FILE MSG...
+//	                              send MSGs over a WebSocket, write N replies to FILE
 //	startline NAME FILE           start the one command line in FILE as start
 //	                              does, run by sh as it is written (for the
 //	                              examples of the docs, which must work verbatim)
@@ -67,6 +71,9 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	// in script_manager_test.go
 	"activate":   cmdActivate,
 	"notifysock": cmdNotifysock,
+	// in script_net_test.go
+	"gencert":  cmdGencert,
+	"wsclient": cmdWsclient,
 	// in script_nats_test.go
 	"natscluster": cmdNatscluster,
 	"natskill":    cmdNatskill,

@@ -27,7 +27,8 @@ const managerDescription = "Under a service manager: a listening socket the mana
 	"systemd-socket-activate and others set them) is used instead of binding, and left in " +
 	"place at exit; it must be named NAME (or NAME.socket) in LISTEN_FDNAMES, or be unnamed " +
 	"and the only one, and a socket at another service's path of the run directory is " +
-	"refused. Once clients can connect, ipcctl writes the pid file (--pidfile), tells " +
+	"refused; for a tcp://, tls://, ws:// or http:// endpoint it is a TCP socket on the " +
+	"endpoint's port, and passed sockets none of which is there are refused. Once clients can connect, ipcctl writes the pid file (--pidfile), tells " +
 	"systemd READY=1 on $NOTIFY_SOCKET (Type=notify), and writes a newline to --ready-fd " +
 	"(s6's notification-fd); at shutdown it sends STOPPING=1 and removes the pid file. " +
 	"SIGHUP ends it as SIGTERM does. See docs/service-managers.md."

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/ipcctl/ipcctl/ipc/activation"
 	"github.com/ipcctl/ipcctl/ipc/bridge"
 	"github.com/urfave/cli/v2"
 )
@@ -110,7 +111,7 @@ func (s *server) listenEndpoint(opts ipc.ServiceOptions) (*ipc.Service, error) {
 	ep := s.cfg.endpoint
 	ep.opts.MaxSize = s.cfg.maxSize
 	ep.opts.Report = func(err error) { s.report(nil, err.Error()) }
-	ln, err := ep.e.ServeListener(ep.opts)
+	ln, err := ep.serveListener()
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +121,22 @@ func (s *server) listenEndpoint(opts ipc.ServiceOptions) (*ipc.Service, error) {
 		return nil, err
 	}
 	return svc, nil
+}
+
+// serveListener listens on the endpoint: on the TCP socket the service
+// manager passed for it (socket activation), else on a socket of its own.
+func (ep *servedEndpoint) serveListener() (net.Listener, error) {
+	if ep.e.Scheme == "udp" {
+		return ep.e.ServeListener(ep.opts)
+	}
+	sock, err := activation.ForAddr(ep.e.Host)
+	switch {
+	case err == nil:
+		return ep.e.ServeListenerOn(sock.Listener, ep.opts)
+	case errors.Is(err, activation.ErrNotPassed):
+		return ep.e.ServeListener(ep.opts)
+	}
+	return nil, err
 }
 
 // peerAddr is a network client's address, nil for a local one.

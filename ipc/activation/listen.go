@@ -205,7 +205,9 @@ func checkPath(s *Socket, name, path string) error {
 
 // ForAddr returns the passed socket that listens on TCP address hostport
 // (a host left empty, 0.0.0.0 or :: matches any address of the port), or
-// ErrNotPassed.
+// ErrNotPassed when none was passed. Passed sockets of which none listens
+// there are an error: the service manager meant them for this process,
+// and binding another socket would leave its clients unanswered.
 func ForAddr(hostport string) (*Socket, error) {
 	socks, err := Sockets()
 	if err != nil {
@@ -227,5 +229,15 @@ func ForAddr(hostport string) (*Socket, error) {
 			return s, nil
 		}
 	}
-	return nil, ErrNotPassed
+	var list []string
+	for _, s := range socks {
+		if !s.taken {
+			list = append(list, s.describe())
+		}
+	}
+	if len(list) == 0 {
+		return nil, ErrNotPassed
+	}
+	return nil, fmt.Errorf("the service manager passed %s, none of them listening on %s: pass a socket on that address (ListenStream= in the .socket unit) or listen where it is",
+		strings.Join(list, ", "), hostport)
 }

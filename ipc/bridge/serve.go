@@ -27,8 +27,26 @@ func (e Endpoint) ServeListener(opts EndpointOptions) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
+	return relayOn(ln, opts), nil
+}
+
+// ServeListenerOn is ServeListener on ln, a TCP socket listening already
+// (one a service manager passed), in place of one of its own.
+func (e Endpoint) ServeListenerOn(ln net.Listener, opts EndpointOptions) (net.Listener, error) {
+	if e.Scheme == "unix" {
+		return nil, fmt.Errorf("cannot serve %s as a network endpoint", e)
+	}
+	bl, err := e.ListenOn(ln, opts)
+	if err != nil {
+		return nil, err
+	}
+	return relayOn(bl, opts), nil
+}
+
+// relayOn relays the clients of ln over socket pairs.
+func relayOn(ln Listener, opts EndpointOptions) *relayListener {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &relayListener{ln: ln, max: opts.MaxSize, ctx: ctx, cancel: cancel}, nil
+	return &relayListener{ln: ln, max: opts.MaxSize, ctx: ctx, cancel: cancel}
 }
 
 // serveLinger is how long a client that ended its side is still sent
