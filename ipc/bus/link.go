@@ -62,6 +62,10 @@ type Inbound struct {
 	Body  []byte
 }
 
+// MaxLinkCalls bounds the calls from the link that wait for local
+// callees' answers; past it, a call from the link reaches nobody.
+const MaxLinkCalls = 65536
+
 // Remote reports whether addr is an address on another bus.
 func Remote(addr string) bool { return strings.IndexByte(addr, '@') >= 0 }
 
@@ -75,7 +79,7 @@ func (b *Bus) LinkDeliver(in *Inbound) int {
 	} else if m := b.byAddr[in.To]; m != nil {
 		to = []*client{m}
 	}
-	if len(to) == 0 {
+	if len(to) == 0 || in.Call != 0 && len(b.inbound) >= MaxLinkCalls {
 		return 0
 	}
 	out, err := appendEnvelope(b.out[:0], &Header{Op: "msg", From: in.From, Group: in.Group, To: in.To, Call: in.Call}, in.Body)

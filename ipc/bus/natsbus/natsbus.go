@@ -56,6 +56,7 @@ type Fed struct {
 	queue   []item
 	qbytes  int
 	woken   bool
+	shut    bool   // the eventfd is closed: nothing more is queued
 	dropped uint64 // messages from NATS dropped at the queue's bound
 
 	// The loop's goroutine only.
@@ -109,6 +110,7 @@ func New(loop *ipc.Loop, opts Options) (*Fed, error) {
 	}
 	f.nc, err = opts.NATS.Connect("ipcctl bus "+opts.Label, f.natsOptions()...)
 	if err != nil {
+		f.shut = true
 		f.x.Close()
 		return nil, fmt.Errorf("nats: %w", err)
 	}
@@ -192,6 +194,10 @@ func (f *Fed) push(it item, always bool) {
 		size = len(it.msg.Data) + len(it.msg.Subject) + len(it.msg.Reply) + 64
 	}
 	f.mu.Lock()
+	if f.shut {
+		f.mu.Unlock()
+		return
+	}
 	if !always && (len(f.queue) >= QueueLen || f.qbytes+size > QueueBytes) {
 		f.dropped++
 		f.mu.Unlock()
@@ -199,14 +205,13 @@ func (f *Fed) push(it item, always bool) {
 	}
 	f.queue = append(f.queue, it)
 	f.qbytes += size
-	wake := !f.woken
-	f.woken = true
-	f.mu.Unlock()
-	if wake {
+	if !f.woken {
+		f.woken = true
 		var one [8]byte
 		binary.NativeEndian.PutUint64(one[:], 1)
-		unix.Write(f.efd, one[:])
+		unix.Write(f.efd, one[:]) // under mu: Close cannot close it meanwhile
 	}
+	f.mu.Unlock()
 }
 
 // Handle takes one event of the loop and reports whether it was the
@@ -280,6 +285,9 @@ func (f *Fed) Close(timeout time.Duration) {
 		f.nc.FlushTimeout(timeout)
 	}
 	f.nc.Close()
+	f.mu.Lock()
+	f.shut = true
+	f.mu.Unlock()
 	f.x.Close()
 }
 

@@ -2,6 +2,7 @@ package natsbus
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/ipcctl/ipcctl/ipc/bus"
@@ -111,8 +112,8 @@ func (f *Fed) onPresence(m *nats.Msg) {
 	if p == nil {
 		return
 	}
-	var h bus.Header
-	if json.Unmarshal(m.Data, &h) != nil || h.Op != "presence" || h.Addr == "" {
+	h, ok := parsePresence(m.Data, p.id)
+	if !ok {
 		return
 	}
 	h.Bus = p.label
@@ -122,6 +123,25 @@ func (f *Fed) onPresence(m *nats.Msg) {
 		p.clients[h.Addr] = h.Groups
 	}
 	f.bus.LinkPresence(&h)
+}
+
+// parsePresence reads a presence notice that bus id published: one about
+// one of its clients (an address ending in "@" and id), with an event a
+// bus tells.
+func parsePresence(data []byte, id string) (bus.Header, bool) {
+	var h bus.Header
+	if json.Unmarshal(data, &h) != nil || h.Op != "presence" || !strings.HasSuffix(h.Addr, "@"+id) || len(h.Addr) == len(id)+1 {
+		return bus.Header{}, false
+	}
+	switch h.Event {
+	case "connect", "disconnect", "subscribe", "unsubscribe":
+	default:
+		return bus.Header{}, false
+	}
+	if len(h.Groups) > bus.MaxGroups {
+		return bus.Header{}, false
+	}
+	return h, true
 }
 
 // track reports whether there is room to keep track of one more client of
@@ -172,7 +192,7 @@ func (f *Fed) onState(id string, m *nats.Msg) {
 	}
 	p.synced = true
 	for _, c := range st.Members {
-		if _, known := p.clients[c.Addr]; known || !bus.Remote(c.Addr) || !f.track(p, c.Addr) {
+		if _, known := p.clients[c.Addr]; known || !strings.HasSuffix(c.Addr, "@"+id) || len(c.Groups) > bus.MaxGroups || !f.track(p, c.Addr) {
 			continue
 		}
 		p.clients[c.Addr] = c.Groups

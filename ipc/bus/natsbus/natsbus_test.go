@@ -1,0 +1,316 @@
+package natsbus
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ipcctl/ipcctl/internal/natstest"
+	"github.com/ipcctl/ipcctl/ipc"
+	"github.com/ipcctl/ipcctl/ipc/bus"
+	"github.com/ipcctl/ipcctl/ipc/natsopt"
+	"github.com/nats-io/nats.go"
+)
+
+// wait bounds every wait of a test: long, for a loaded machine.
+const wait = 30 * time.Second
+
+// node is one bus joined to NATS, in a run directory of its own: one
+// "machine".
+type node struct {
+	t      *testing.T
+	dir    string
+	fed    *Fed
+	stop   func() // ends the bus and its link; safe to call twice
+	mu     sync.Mutex
+	events []Event
+}
+
+// cluster starts n NATS servers for the test.
+func cluster(t *testing.T, n int) *natstest.Cluster {
+	t.Helper()
+	c, err := natstest.Start(t.TempDir(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Stop)
+	return c
+}
+
+// startNode runs a bus named "b" joined to the NATS servers at url.
+func startNode(t *testing.T, url string) *node {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "nb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	n := &node{t: t, dir: dir}
+	loop := ipc.NewLoop(ipc.Options{RunDir: dir, MaxSize: bus.FrameMax(0), BorrowPayloads: true, NoSentEvents: true})
+	svc, err := loop.Listen("b", ipc.ServiceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.fed, err = New(loop, Options{NATS: natsopt.Options{URLs: url}, Prefix: "test.b", Label: "host/" + dir,
+		Heartbeat: 100 * time.Millisecond, Report: n.report})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bus.New(svc, bus.Options{Link: n.fed})
+	if err := n.fed.Attach(b); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			ev, err := loop.Wait(context.Background())
+			if err != nil {
+				return
+			}
+			if !b.Handle(ev) {
+				n.fed.Handle(ev)
+			}
+		}
+	}()
+	var once sync.Once
+	n.stop = func() {
+		once.Do(func() {
+			loop.Close()
+			<-done
+			n.fed.Close(time.Second)
+		})
+	}
+	t.Cleanup(n.stop)
+	return n
+}
+
+func (n *node) report(e Event) {
+	n.mu.Lock()
+	n.events = append(n.events, e)
+	n.mu.Unlock()
+}
+
+// waitEvent waits for an event of kind k.
+func (n *node) waitEvent(k Kind) Event {
+	n.t.Helper()
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) {
+		n.mu.Lock()
+		for _, e := range n.events {
+			if e.Kind == k {
+				n.mu.Unlock()
+				return e
+			}
+		}
+		n.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	n.t.Fatalf("no %s event in %v", k, wait)
+	return Event{}
+}
+
+// dial connects a client to the node's bus, subscribed to groups.
+func (n *node) dial(groups ...string) *bus.Client {
+	n.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	c, err := bus.Dial(ctx, n.dir, "b", 0)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.t.Cleanup(func() { c.Close() })
+	if len(groups) > 0 {
+		if err := c.Subscribe(ctx, groups...); err != nil {
+			n.t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// recv returns c's next envelope other than presence, failing after wait.
+func recv(t *testing.T, c *bus.Client) (bus.Header, []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for {
+		h, body, err := c.Recv(ctx)
+		if err != nil {
+			t.Fatalf("%s: recv: %v", c.Addr(), err)
+		}
+		if h.Op != "presence" {
+			return h, body
+		}
+	}
+}
+
+// waitPresence waits until c (in @presence) hears that a client of another
+// bus did event in group g, and returns its address.
+func waitPresence(t *testing.T, c *bus.Client, event, g string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for {
+		h, _, err := c.Recv(ctx)
+		if err != nil {
+			t.Fatalf("no presence %s %s: %v", event, g, err)
+		}
+		if h.Op == "presence" && h.Event == event && h.Group == g && bus.Remote(h.Addr) {
+			if h.Bus == "" {
+				t.Errorf("presence of %s without its bus", h.Addr)
+			}
+			return h.Addr
+		}
+	}
+}
+
+// TestFanOutAcross publishes from both buses: each member gets every
+// message once, in order, and no bus gets back its own.
+func TestFanOutAcross(t *testing.T) {
+	c := cluster(t, 2)
+	one, two := startNode(t, c.Servers[0].URL), startNode(t, c.Servers[1].URL)
+	watch := one.dial(bus.PresenceGroup)
+	l1 := one.dial("news")
+	l2 := two.dial("news")
+	waitPresence(t, watch, "subscribe", "news")
+	for i := range 50 {
+		if err := l1.Publish("news", fmt.Appendf(nil, "a%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []*bus.Client{l2, l1} {
+		for i := range 50 {
+			if _, body := recv(t, c); string(body) != fmt.Sprint("a", i) {
+				t.Fatalf("%s: got %q, want a%d", c.Addr(), body, i)
+			}
+		}
+	}
+	if err := l2.Publish("news", []byte("end")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*bus.Client{l1, l2} {
+		h, body := recv(t, c)
+		if string(body) != "end" {
+			t.Fatalf("%s: got %q, want end", c.Addr(), body)
+		}
+		if c == l1 && !strings.HasPrefix(h.From, l2.Addr()+"@"+two.fed.ID()) {
+			t.Errorf("from %q, want %s@%s", h.From, l2.Addr(), two.fed.ID())
+		}
+	}
+}
+
+// TestCallAcross calls a callee of another bus, then a group with no
+// member anywhere (undeliverable), then a callee that leaves (lost).
+func TestCallAcross(t *testing.T) {
+	c := cluster(t, 1)
+	one, two := startNode(t, c.URLs()), startNode(t, c.URLs())
+	watch := one.dial(bus.PresenceGroup)
+	callee := two.dial("rpc")
+	waitPresence(t, watch, "subscribe", "rpc")
+	caller := one.dial()
+	if err := caller.Send(&bus.Header{Op: "msg", Group: "rpc", Call: 7}, []byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	h, body := recv(t, callee)
+	if h.Call != 7 || string(body) != "ping" || h.From != caller.Addr()+"@"+one.fed.ID() {
+		t.Fatalf("callee got %+v %q", h, body)
+	}
+	if err := callee.Send(&bus.Header{Op: "answer", To: h.From, Call: 7}, []byte("pong")); err != nil {
+		t.Fatal(err)
+	}
+	if h, body := recv(t, caller); h.Op != "answer" || h.Call != 7 || string(body) != "pong" {
+		t.Fatalf("caller got %+v %q", h, body)
+	}
+
+	caller.Send(&bus.Header{Op: "msg", Group: "nobody", Call: 8}, nil)
+	if h, _ := recv(t, caller); h.Op != "undeliverable" || h.Call != 8 {
+		t.Fatalf("call to nobody: %+v", h)
+	}
+
+	caller.Send(&bus.Header{Op: "msg", Group: "rpc", Call: 9}, nil)
+	recv(t, callee)
+	callee.Close()
+	if h, _ := recv(t, caller); h.Op != "lost" || h.Call != 9 || h.Reason != "disconnected" {
+		t.Fatalf("callee gone: %+v", h)
+	}
+}
+
+// TestBusLeaves reports the clients of a bus that says goodbye as gone.
+func TestBusLeaves(t *testing.T) {
+	c := cluster(t, 1)
+	one := startNode(t, c.URLs())
+	watch := one.dial(bus.PresenceGroup)
+	two := startNode(t, c.URLs())
+	two.dial("news")
+	addr := waitPresence(t, watch, "subscribe", "news")
+	one.waitEvent(KindJoined)
+	two.stop()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for {
+		h, _, err := watch.Recv(ctx)
+		if err != nil {
+			t.Fatalf("no departure of %s: %v", addr, err)
+		}
+		if h.Op == "presence" && h.Event == "disconnect" && h.Addr == addr {
+			break
+		}
+	}
+	if e := one.waitEvent(KindLeft); e.Count != 1 {
+		t.Errorf("bus-left count %d, want 1", e.Count)
+	}
+}
+
+// TestQueueBound floods the queue from NATS's side: past its bound the
+// messages are dropped, and the loss is reported once the loop drains it.
+func TestQueueBound(t *testing.T) {
+	dir := t.TempDir()
+	loop := ipc.NewLoop(ipc.Options{RunDir: dir})
+	defer loop.Close()
+	var got []Event
+	f, err := New(loop, Options{NATS: natsopt.Options{URLs: "nats://127.0.0.1:1"}, Prefix: "t",
+		Report: func(e Event) { got = append(got, e) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close(0)
+	for range QueueLen + 10 {
+		f.push(item{kind: kindStatus + 100, msg: &nats.Msg{Subject: "t.g"}}, false)
+	}
+	f.mu.Lock()
+	n := len(f.queue)
+	f.mu.Unlock()
+	if n != QueueLen {
+		t.Fatalf("queue holds %d, want %d", n, QueueLen)
+	}
+	f.Handle(&ipc.Event{Type: ipc.EventExternal, External: f.x})
+	var lost *Event
+	for i := range got {
+		if got[i].Kind == KindLost {
+			lost = &got[i]
+		}
+	}
+	if lost == nil || lost.Count != 10 || lost.Dir != "in" {
+		t.Fatalf("events %+v, want nats-lost count=10 dir=in", got)
+	}
+}
+
+func FuzzParsePresence(f *testing.F) {
+	f.Add([]byte(`{"op":"presence","addr":"c1@abc","event":"connect","pid":1,"uid":0,"gid":0}`), "abc")
+	f.Add([]byte(`{"op":"presence","addr":"c1@abc","event":"subscribe","group":"g","groups":["g"]}`), "abc")
+	f.Add([]byte(`{"op":"presence","addr":"@abc","event":"connect"}`), "abc")
+	f.Add([]byte(`{"op":"msg"}`), "x")
+	f.Fuzz(func(t *testing.T, data []byte, id string) {
+		h, ok := parsePresence(data, id)
+		if !ok {
+			return
+		}
+		if !strings.HasSuffix(h.Addr, "@"+id) || h.Op != "presence" || len(h.Groups) > bus.MaxGroups {
+			t.Fatalf("accepted %+v", h)
+		}
+	})
+}
