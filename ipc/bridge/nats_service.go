@@ -130,7 +130,9 @@ func (l *natsListener) answer(id uint64, m *nats.Msg) {
 		return
 	}
 	if err := m.Respond(reply); err != nil {
-		l.b.emit(BridgeEvent{Type: ipc.EventError, Pair: id, Target: l.b.target(), Err: fmt.Errorf("reply lost: %w", err)})
+		// Too large for the server, or past the reconnect buffer: the
+		// requester is told if a short error reply still passes.
+		l.fail(m, id, 502, fmt.Errorf("reply of %d bytes lost: %w", len(reply), err))
 		return
 	}
 	if l.b.Messages {

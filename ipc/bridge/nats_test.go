@@ -45,6 +45,11 @@ func natsClient(t *testing.T, url string) *nats.Conn {
 // serveNATS runs a switch from the subject svc on url to service name of
 // dir until the test ends, and returns its events.
 func serveNATS(t *testing.T, url, dir, name string, o NATSOptions) <-chan BridgeEvent {
+	return serveNATSWith(t, url, EndpointOptions{RunDir: dir, NATS: o}, name)
+}
+
+// serveNATSWith is serveNATS with all the endpoint options.
+func serveNATSWith(t *testing.T, url string, opts EndpointOptions, name string) <-chan BridgeEvent {
 	t.Helper()
 	from, err := ParseEndpoint(url + "/svc")
 	if err != nil {
@@ -52,7 +57,7 @@ func serveNATS(t *testing.T, url, dir, name string, o NATSOptions) <-chan Bridge
 	}
 	events := make(chan BridgeEvent, 1000)
 	b := &Bridge{From: from, To: &Endpoint{Scheme: "unix", Name: name},
-		Options: EndpointOptions{RunDir: dir, NATS: o},
+		Options: opts,
 		Report:  func(ev BridgeEvent) { events <- ev }}
 	if err := b.Listen(); err != nil {
 		t.Fatal(err)
@@ -187,6 +192,23 @@ func TestNATSServiceDown(t *testing.T) {
 	}
 	if errorCode(m) != "503" || !strings.Contains(m.Header.Get(HeaderServiceError), "cannot reach gone") {
 		t.Fatalf("answered %q, headers %v", m.Data, m.Header)
+	}
+}
+
+// TestNATSServiceReplyTooLarge: a reply NATS does not take is answered
+// with an error instead of silence.
+func TestNATSServiceReplyTooLarge(t *testing.T) {
+	url := natsServer(t)
+	dir := echoServiceBy(t, "big", func(c *ipc.Conn, p []byte) error {
+		return c.Write(make([]byte, 2<<20))
+	})
+	serveNATSWith(t, url, EndpointOptions{RunDir: dir, MaxSize: 4 << 20}, "big")
+	m, err := natsClient(t, url).Request("svc", []byte("hi"), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errorCode(m) != "502" || !strings.Contains(m.Header.Get(HeaderServiceError), "lost") {
+		t.Fatalf("answered %d bytes, headers %v", len(m.Data), m.Header)
 	}
 }
 
