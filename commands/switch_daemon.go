@@ -18,7 +18,8 @@ const daemonDescription = "LibIPC's network daemons, so that LibIPC programs wit
 	"  --ipcd       listen as the service ipc (or at A). A client sends one frame " +
 	"\"NAME;NETWORK\", NETWORK being its IPC_NETWORK; ipcctl connects to NAME, through " +
 	"NETWORK's rule for it (tcp://HOST:PORT/SERVICE: TCPd's handshake there; " +
-	"tcp://HOST:PORT; unix:NAME or unix:/PATH), else to the local service NAME, and " +
+	"tcp://HOST:PORT; unix:NAME or unix:/PATH; nats://HOST:PORT/SUBJECT: a socket pair ipcctl " +
+	"relays to NATS), else to the local service NAME, and " +
 	"hands the connected descriptor to the client (SCM_RIGHTS) with the two bytes \"ok\", " +
 	"then closes. A service that cannot be reached is answered \"ne\".\n" +
 	"  --tcpd-out   listen as the service tcp (or at A). A client sends one frame " +

@@ -72,6 +72,13 @@ func (b *Bridge) ipcdDial(ctx context.Context, c *ipc.Conn) (string, *ipc.Conn, 
 	}
 	switch r.Endpoint.Scheme {
 	case "unix", "tcp":
+	case "nats":
+		// ipcd itself relays the client's requests to NATS, over a socket
+		// pair whose other end is handed over.
+		dctx, cancel := context.WithTimeout(ctx, tcpdTimeout)
+		defer cancel()
+		to, err := dialRouteOnce(dctx, r, ipc.DialOptions{RunDir: b.Options.RunDir, MaxSize: b.Options.MaxSize})
+		return name, to, err
 	default:
 		return name, nil, fmt.Errorf("%s routes %s to %s: only unix and tcp connections can be handed over as a descriptor", IPCdService, name, r.Endpoint)
 	}

@@ -247,6 +247,27 @@ func TestNATSRoute(t *testing.T) {
 	}
 }
 
+// TestIPCdNATS: a LibIPC client whose IPC_NETWORK routes a service to
+// NATS is handed a connection that ipcd relays to NATS.
+func TestIPCdNATS(t *testing.T) {
+	url := natsServer(t)
+	nc := natsClient(t, url)
+	if _, err := nc.Subscribe("far", func(m *nats.Msg) { m.Respond(append([]byte("far: "), m.Data...)) }); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	dir := t.TempDir()
+	startBridge(t, IPCdService, "", EndpointOptions{RunDir: dir}, func(b *Bridge) { b.Role = RoleIPCd })
+	answer, c := libipcAsk(t, dir, "near", "near "+url+"/far")
+	if answer != "ok" || c == nil {
+		t.Fatalf("answer %q, fd %v", answer, c)
+	}
+	defer c.Close()
+	if got := exchange(t, c, "over nats"); got != "far: over nats" {
+		t.Fatalf("got %q", got)
+	}
+}
+
 // TestNATSRequesterNoResponders: no responder is ErrNoService.
 func TestNATSRequesterNoResponders(t *testing.T) {
 	url := natsServer(t)
