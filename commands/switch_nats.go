@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"strings"
+
 	"github.com/ipcctl/ipcctl/ipc/bridge"
 	"github.com/urfave/cli/v2"
 )
@@ -45,6 +47,9 @@ func setSwitchNATS(c *cli.Context, b *bridge.Bridge) error {
 	}
 	if e.Scheme != "nats" {
 		return nil
+	}
+	if b.To != nil && b.To.Scheme == "nats" && strings.ContainsAny(b.To.Path, "*>") {
+		return UsageErrorf("cannot send requests to %s: its subject has a wildcard", b.To)
 	}
 	conn, err := natsOptionsOf(c, e.Host)
 	if err != nil {

@@ -58,6 +58,9 @@ func parseRoute(name, uri string) (Route, error) {
 	if e.Framing != nil && *e.Framing != FramingIPC {
 		return Route{}, fmt.Errorf("IPC_NETWORK: rule for %s: a route carries LibIPC frames, not %s", name, e.Framing)
 	}
+	if e.Scheme == "nats" && wildcard(e.Path) {
+		return Route{}, fmt.Errorf("IPC_NETWORK: rule for %s: requests go to one subject, not to %s", name, e.Path)
+	}
 	return Route{Service: name, Endpoint: e}, nil
 }
 
