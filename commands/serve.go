@@ -91,7 +91,8 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"sets PYTHONUNBUFFERED=1; the processes the command starts inherit both, and variables already " +
 	"set are kept. That works for dynamically linked programs that use C's stdio; others (mawk, " +
 	"statically linked programs) must flush each line themselves (mawk -W interactive), or use " +
-	"--handler. --line-buffered=false leaves the buffering as the program sets it. --raw exchanges LibIPC frames " +
+	"--handler. --line-buffered=false leaves the buffering as the program sets it (-v notes when " +
+	"libstdbuf.so is not found). --raw exchanges LibIPC frames " +
 	"(4-byte big-endian length, then the payload) on stdin and stdout instead, for any bytes. The " +
 	"process's stderr is serve's stderr. When the client leaves, the process's stdin is closed; " +
 	"a process still running 3 seconds later is sent SIGTERM, then SIGKILL. When the process " +

@@ -36,6 +36,10 @@ type clientProc struct {
 }
 
 func newExecMode(s *server) *execMode {
+	if s.cfg.g.Verbose && s.cfg.lineBuffered && !s.cfg.raw && stdbufLib() == "" {
+		fmt.Fprintln(s.stderr, "ipcctl: note: coreutils' libstdbuf.so was not found: a --exec process "+
+			"that buffers its output to a pipe answers only when its buffer fills (see --line-buffered)")
+	}
 	return &execMode{s: s, procs: make(map[uint64]*clientProc)}
 }
 

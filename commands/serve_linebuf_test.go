@@ -2,6 +2,7 @@ package commands
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -19,5 +20,18 @@ func TestLineBufferedEnv(t *testing.T) {
 	mine := []string{"_STDBUF_O=0", "PYTHONUNBUFFERED="}
 	if got := lineBufferedEnv(slices.Clone(mine)); !slices.Equal(got, mine) {
 		t.Fatalf("env %q, want %q kept as it is", got, mine)
+	}
+}
+
+func TestExecModeNotesMissingLibstdbuf(t *testing.T) {
+	defer func(f func() string) { stdbufLib = f }(stdbufLib)
+	stdbufLib = func() string { return "" }
+	for _, verbose := range []bool{false, true} {
+		var b strings.Builder
+		s := &server{cfg: serveConfig{g: Globals{Verbose: verbose}, lineBuffered: true}, stderr: &lockedWriter{w: &b}}
+		newExecMode(s)
+		if got := strings.Contains(b.String(), "libstdbuf.so was not found"); got != verbose {
+			t.Errorf("verbose=%v: stderr %q", verbose, b.String())
+		}
 	}
 }
