@@ -11,6 +11,7 @@ import (
 	"github.com/ipcctl/ipcctl/ipc"
 	"github.com/ipcctl/ipcctl/ipc/bus"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 )
 
 // listenBusDescription is the part of listen's help about buses.
@@ -156,11 +157,15 @@ func (l *busListener) ready(c *cli.Context, g Globals, groups []string) error {
 		fmt.Fprintf(g.Stderr, "ipcctl: subscribed to %s as %s\n", strings.Join(groups, " "), l.cl.Addr())
 	}
 	if fd := c.Int("ready-fd"); c.IsSet("ready-fd") {
-		f := os.NewFile(uintptr(fd), "ready-fd")
-		if f == nil {
-			return UsageErrorf("--ready-fd %d: not an open file descriptor", fd)
+		// A descriptor listen was given has no close-on-exec flag, unlike
+		// every one Go opens (its sockets, its poller): one of those must
+		// not be written to and closed.
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC != 0 {
+			return fmt.Errorf("--ready-fd %d: not an open file descriptor given to listen", fd)
 		}
-		_, err := f.Write([]byte("\n"))
+		f := os.NewFile(uintptr(fd), "ready-fd")
+		_, err = f.Write([]byte("\n"))
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("--ready-fd %d: %w", fd, err)
