@@ -3,6 +3,7 @@ package lineedit
 import (
 	"strconv"
 	"syscall"
+	"unicode"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,10 +51,33 @@ func width(s string, col int) int {
 		case r == '\t':
 			col += 8 - col%8
 		case r >= 0x20 && r != keyDelete:
-			col++
+			col += runeWidth(r)
 		}
 	}
 	return col
+}
+
+// wide are the ranges of characters a terminal shows two columns wide
+// (East Asian wide and fullwidth, and emoji).
+var wide = [][2]rune{
+	{0x1100, 0x115f}, {0x2e80, 0x303e}, {0x3041, 0x33ff}, {0x3400, 0x4dbf},
+	{0x4e00, 0x9fff}, {0xa000, 0xa4cf}, {0xac00, 0xd7a3}, {0xf900, 0xfaff},
+	{0xfe30, 0xfe4f}, {0xff00, 0xff60}, {0xffe0, 0xffe6}, {0x1f300, 0x1f64f},
+	{0x1f900, 0x1f9ff}, {0x20000, 0x3fffd},
+}
+
+// runeWidth is the number of columns r takes: 0 for a combining mark,
+// 2 for a wide character, else 1.
+func runeWidth(r rune) int {
+	if unicode.In(r, unicode.Mn, unicode.Me) || r == 0x200b {
+		return 0
+	}
+	for _, w := range wide {
+		if r >= w[0] && r <= w[1] {
+			return 2
+		}
+	}
+	return 1
 }
 
 // byteOf is r as one byte for the escape state, 0 when it is wider.

@@ -179,7 +179,7 @@ func TestEditorNeedsATerminal(t *testing.T) {
 }
 
 func TestWidth(t *testing.T) {
-	for s, want := range map[string]int{"": 0, "ab": 2, "\033[32mab\033[0m": 2, "\tx": 9, "é": 1, "a\tb": 9} {
+	for s, want := range map[string]int{"": 0, "ab": 2, "\033[32mab\033[0m": 2, "\tx": 9, "é": 1, "a\tb": 9, "日本": 4, "e\u0301": 1, "🙂": 2} {
 		if got := width(s, 0); got != want {
 			t.Errorf("width(%q) = %d, want %d", s, got, want)
 		}
