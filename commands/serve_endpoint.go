@@ -42,7 +42,11 @@ const serveEndpointDescription = "NAME may also be a network endpoint of switch:
 	"address as peer=, and the processes get, in UCSPI style, PROTO=TCP, TCPREMOTEIP, " +
 	"TCPREMOTEPORT and IPCCLIENT (PROTO=UDP, UDPREMOTEIP and UDPREMOTEPORT for UDP), and for a " +
 	"WebSocket or HTTP also websocketd's REMOTE_ADDR and REMOTE_PORT, with REQUEST_METHOD and " +
-	"QUERY_STRING for HTTP. --allow-uid and --allow-gid do not apply to network clients.\n\n" +
+	"QUERY_STRING for HTTP. --allow-uid and --allow-gid do not apply to network clients. A " +
+	"network client that ends its side (echo hi | nc -N HOST PORT) still gets every reply until " +
+	"the service closes the connection: --handler closes it once all its messages are answered, " +
+	"--exec closes the process's stdin once they are written, a stream script closes it with " +
+	"close ID; --idle-timeout bounds the wait.\n\n" +
 	"NAME may be unix:/PATH too: the service is then the socket at that absolute path, outside " +
 	"the run directory, named after its last element, and kept as safely as one in the run " +
 	"directory: the directory must exist and not be a symlink nor writable by others (unless " +

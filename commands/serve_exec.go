@@ -33,6 +33,7 @@ type clientProc struct {
 	cmd    *exec.Cmd
 	in     *inbox
 	cancel context.CancelFunc // SIGTERM, then SIGKILL
+	end    *clientEnd
 }
 
 func newExecMode(s *server) *execMode {
@@ -71,8 +72,15 @@ func (e *execMode) start(c *ipc.Conn) error {
 		cancel()
 		return err
 	}
-	p := &clientProc{conn: c, cmd: cmd, in: newInbox(ipc.DefaultQueueBytes), cancel: cancel}
+	p := &clientProc{conn: c, cmd: cmd, in: newInbox(ipc.DefaultQueueBytes), cancel: cancel, end: newClientEnd()}
 	e.procs[c.ID()] = p
+	// A network client that ends its side: the process's stdin is closed
+	// once its last message is written, and its output still goes back.
+	watchEnd(c, func(sent int64) {
+		if p.end.ended(sent) {
+			p.in.close()
+		}
+	})
 	e.wg.Add(2)
 	go func() {
 		defer e.wg.Done()
@@ -125,6 +133,9 @@ func (e *execMode) message(c *ipc.Conn, p []byte) {
 		proc.in.discard()
 		e.s.report(c, "the --exec process does not read its stdin; closing the client")
 		c.Close()
+	}
+	if proc.end.message() {
+		proc.in.close()
 	}
 }
 

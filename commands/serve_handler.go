@@ -51,6 +51,8 @@ type handlerClient struct {
 	over    bool          // closed for its backlog: its messages are dropped
 	lost    int           // messages the shutdown left unanswered
 	gone    bool          // disconnected
+	end     *clientEnd    // a network client's end of its side
+	closing bool          // closed once answered, its side having ended
 }
 
 // handlerRun is one run of the handler and how it ended.
@@ -69,7 +71,38 @@ func newHandlerMode(s *server) *handlerMode {
 	}
 }
 
-func (h *handlerMode) connected(*ipc.Conn) {}
+// connected watches a network client's end of its side: once every
+// message it sent is answered, it is closed, as it awaits nothing else.
+func (h *handlerMode) connected(c *ipc.Conn) {
+	watchEnd(c, func(sent int64) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		hc := h.client(c)
+		if hc.end.ended(sent) {
+			h.closeIfAnswered(hc)
+		}
+	})
+}
+
+// client returns c's state, made on first use. The caller holds mu.
+func (h *handlerMode) client(c *ipc.Conn) *handlerClient {
+	hc := h.clients[c.ID()]
+	if hc == nil {
+		hc = &handlerClient{conn: c, end: newClientEnd()}
+		h.clients[c.ID()] = hc
+	}
+	return hc
+}
+
+// closeIfAnswered closes a client that ended its side once all it sent
+// has arrived and been answered. The caller holds mu.
+func (h *handlerMode) closeIfAnswered(hc *handlerClient) {
+	if hc.closing || hc.gone || len(hc.waiting) > 0 || len(hc.runs) > 0 || !hc.end.allReceived() {
+		return
+	}
+	hc.closing = true
+	go closeAfterFlush(hc.conn)
+}
 
 // disconnected keeps the messages the client sent: they are still run.
 func (h *handlerMode) disconnected(c *ipc.Conn) {
@@ -95,11 +128,8 @@ func (h *handlerMode) message(c *ipc.Conn, p []byte) {
 func (h *handlerMode) queue(c *ipc.Conn, p []byte) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	hc := h.clients[c.ID()]
-	if hc == nil {
-		hc = &handlerClient{conn: c}
-		h.clients[c.ID()] = hc
-	}
+	hc := h.client(c)
+	hc.end.message()
 	switch {
 	case hc.over:
 		return 0 // read before the client was closed: dropped with it
@@ -149,6 +179,7 @@ func (h *handlerMode) execute(hc *handlerClient, r *handlerRun, p []byte) {
 	h.active--
 	r.done, r.reply, r.err = true, reply, err
 	failed := h.answer(hc)
+	h.closeIfAnswered(hc)
 	h.dispatch()
 	h.settle()
 	h.mu.Unlock()

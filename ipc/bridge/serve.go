@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"github.com/ipcctl/ipcctl/ipc"
 	"golang.org/x/sys/unix"
@@ -49,10 +50,6 @@ func relayOn(ln Listener, opts EndpointOptions) *relayListener {
 	return &relayListener{ln: ln, max: opts.MaxSize, ctx: ctx, cancel: cancel}
 }
 
-// serveLinger is how long a client that ended its side is still sent
-// the service's replies, from the last one.
-const serveLinger = 5 * time.Second
-
 // relayListener accepts the clients of a bridge Listener as socket pairs.
 type relayListener struct {
 	ln     Listener
@@ -73,15 +70,13 @@ func (l *relayListener) Accept() (net.Conn, error) {
 		mc.Close()
 		return nil, err
 	}
+	pc := &peerConn{UnixConn: inner, remote: remote, client: mc, ended: make(chan struct{})}
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
-		// A client that half-closes (a shell pipe at its end) still gets
-		// the replies that follow within serveLinger of each other.
-		b := &Bridge{Linger: serveLinger}
-		b.passBoth(l.ctx, mc, ipc.NewConn(outer, l.max))
+		pc.relay(l.ctx, mc, ipc.NewConn(outer, l.max))
 	}()
-	return &peerConn{UnixConn: inner, remote: remote, client: mc}, nil
+	return pc, nil
 }
 
 // acceptClient takes the next client and its address.
@@ -132,7 +127,58 @@ type peerConn struct {
 	*net.UnixConn
 	remote net.Addr
 	client ipc.MessageConn
+	ended  chan struct{}
+	sent   atomic.Int64
 }
+
+// relay passes messages between the client and the service's end of the
+// socket pair until the service closes it, the client goes away, or ctx
+// ends. A client that ends its side cleanly (a shell pipe at its end)
+// still gets every reply until the service closes: the service learns of
+// the end from Ended, not from an end of stream, which the loop would
+// take for a disconnection.
+func (c *peerConn) relay(ctx context.Context, client, service ipc.MessageConn) {
+	closeBoth := func() {
+		client.Close()
+		service.Close()
+	}
+	defer closeBoth()
+	defer context.AfterFunc(ctx, closeBoth)()
+	in, out := make(chan error, 1), make(chan error, 1)
+	go func() { in <- c.passIn(client, service) }()
+	go func() { out <- pass(service, client, nil) }()
+	select {
+	case err := <-in:
+		if err != io.EOF {
+			return
+		}
+		close(c.ended)
+		<-out
+	case <-out:
+	}
+}
+
+// passIn passes the client's messages to the service, counting them.
+func (c *peerConn) passIn(client, service ipc.MessageConn) error {
+	for {
+		p, err := client.ReadMessage()
+		if err != nil {
+			return err
+		}
+		if err := service.WriteMessage(p); err != nil {
+			return writeError{err}
+		}
+		c.sent.Add(1)
+	}
+}
+
+// Ended is closed once the client has ended its side cleanly, having
+// sent Sent messages: once the service has read and answered those, it
+// may close the connection, as the client awaits nothing else.
+func (c *peerConn) Ended() <-chan struct{} { return c.ended }
+
+// Sent is the number of messages passed from the client to the service.
+func (c *peerConn) Sent() int64 { return c.sent.Load() }
 
 // RemoteAddr is the network client's address (nil when unknown).
 func (c *peerConn) RemoteAddr() net.Addr { return c.remote }

@@ -3,7 +3,6 @@ package bridge
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -51,15 +50,16 @@ type UDPConn struct {
 	closed chan struct{}
 }
 
-// ReadMessage returns the sender's next datagram; io.EOF once the
-// pseudo-connection expired, ErrClosed once closed.
+// ReadMessage returns the sender's next datagram; ErrClosed once the
+// pseudo-connection expired or was closed: a sender never ends its side,
+// it is only forgotten.
 func (c *UDPConn) ReadMessage() ([]byte, error) {
 	select {
 	case p := <-c.inbox:
 		c.l.queued.Add(-int64(len(p)))
 		return p, nil
 	case <-c.closed:
-		return nil, io.EOF
+		return nil, ipc.ErrClosed
 	}
 }
 

@@ -2,12 +2,13 @@ package bridge
 
 import (
 	"errors"
-	"io"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 // listenUDPTest listens on a free UDP port of 127.0.0.1 and collects
@@ -104,8 +105,8 @@ func TestUDPBounds(t *testing.T) {
 	if r := reports()[0]; !strings.Contains(r, "1 senders are followed already") {
 		t.Fatalf("report %q", r)
 	}
-	if _, err := mc.ReadMessage(); !errors.Is(err, io.EOF) {
-		t.Fatalf("an idle sender's read: %v, want EOF", err)
+	if _, err := mc.ReadMessage(); !errors.Is(err, ipc.ErrClosed) {
+		t.Fatalf("an idle sender's read: %v, want ErrClosed", err)
 	}
 	l.dropped.next.Store(0) // reports are one a second
 	sendUDP(t, l, strings.Repeat("x", 11))
