@@ -73,6 +73,9 @@ func serveEndpointOf(c *cli.Context, g Globals, name string) (*servedEndpoint, e
 	if c.IsSet("allow-uid") || c.IsSet("allow-gid") {
 		return nil, UsageErrorf("--allow-uid and --allow-gid do not apply to %s: its clients are not local", name)
 	}
+	if err := endpointFlags(c, e); err != nil {
+		return nil, err
+	}
 	framing, err := bridge.ParseFraming(c.String("framing"))
 	if err != nil {
 		return nil, UsageErrorf("--framing: %v", err)
@@ -99,6 +102,20 @@ func localFlags(c *cli.Context) error {
 		if c.IsSet(f) {
 			return UsageErrorf("--%s goes with a network endpoint (tcp://, tls://, ws://, udp://, http://)", f)
 		}
+	}
+	return nil
+}
+
+// endpointFlags refuses the flags that endpoint e would ignore.
+func endpointFlags(c *cli.Context, e bridge.Endpoint) error {
+	tls := e.Scheme == "tls" || e.Scheme == "wss"
+	switch {
+	case c.IsSet("framing") && e.Scheme != "tcp" && e.Scheme != "tls":
+		return UsageErrorf("--framing goes with tcp:// and tls:// (a %s:// endpoint has its own message boundaries)", e.Scheme)
+	case !tls && (c.IsSet("cert") || c.IsSet("key") || c.IsSet("ca")):
+		return UsageErrorf("--cert, --key and --ca go with tls:// and wss://, not %s://", e.Scheme)
+	case c.IsSet("http-timeout") && e.Scheme != "http":
+		return UsageErrorf("--http-timeout goes with http://, not %s://", e.Scheme)
 	}
 	return nil
 }
