@@ -88,10 +88,10 @@ func TestUDPPeers(t *testing.T) {
 	}
 }
 
-// TestUDPBounds: a silent sender expires, senders past MaxPeers are
-// dropped and reported, and so is a datagram over MaxSize.
+// TestUDPBounds: senders past MaxPeers are dropped and reported, and so
+// is a datagram over MaxSize.
 func TestUDPBounds(t *testing.T) {
-	l, reports := listenUDPTest(t, EndpointOptions{MaxSize: 10, UDP: UDPOptions{Idle: time.Second, MaxPeers: 1}})
+	l, reports := listenUDPTest(t, EndpointOptions{MaxSize: 10, UDP: UDPOptions{Idle: time.Hour, MaxPeers: 1}})
 	sendUDP(t, l, "one")
 	mc, err := l.Accept()
 	if err != nil {
@@ -105,9 +105,6 @@ func TestUDPBounds(t *testing.T) {
 	if r := reports()[0]; !strings.Contains(r, "1 senders are followed already") {
 		t.Fatalf("report %q", r)
 	}
-	if _, err := mc.ReadMessage(); !errors.Is(err, ipc.ErrClosed) {
-		t.Fatalf("an idle sender's read: %v, want ErrClosed", err)
-	}
 	l.dropped.next.Store(0) // reports are one a second
 	sendUDP(t, l, strings.Repeat("x", 11))
 	if !poll(func() bool { return len(reports()) == 2 }) {
@@ -115,6 +112,21 @@ func TestUDPBounds(t *testing.T) {
 	}
 	if r := reports()[1]; !strings.Contains(r, "a datagram of 11 bytes") {
 		t.Fatalf("report %q", r)
+	}
+}
+
+// TestUDPExpiry: a sender silent both ways for Idle is forgotten, with
+// what it had waiting.
+func TestUDPExpiry(t *testing.T) {
+	l, _ := listenUDPTest(t, EndpointOptions{UDP: UDPOptions{Idle: 100 * time.Millisecond}})
+	sendUDP(t, l, "one")
+	mc, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc.ReadMessage()
+	if _, err := mc.ReadMessage(); !errors.Is(err, ipc.ErrClosed) {
+		t.Fatalf("an idle sender's read: %v, want ErrClosed", err)
 	}
 	l.mu.Lock()
 	n := len(l.peers)
