@@ -72,6 +72,9 @@ func (s *Service) Name() string { return s.name }
 // Path returns the service's socket path.
 func (s *Service) Path() string { return s.path }
 
+// Loop returns the loop the service belongs to.
+func (s *Service) Loop() *Loop { return s.loop }
+
 // Listen makes the loop the service name in its run directory. It fails
 // with ErrAlreadyRunning when a live service holds the name, replaces a
 // stale socket, and is safe against concurrent starts of the same name.

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -48,6 +49,8 @@ type Bus struct {
 	inbound map[callKey]*call    // calls from the link, by caller and id
 	out     []byte               // the envelope being routed
 	note    []byte               // a notice of the bus's own
+	batch   []byte               // the frames of the messages batched, back to back
+	touched []*client            // the clients with messages batched
 }
 
 // client is one connection to the bus.
@@ -60,7 +63,12 @@ type client struct {
 	made    map[uint64]*call
 	owes    map[*call]struct{}
 	gone    bool
+	batched []run // its messages in the bus's batch, in order
 }
+
+// run is a stretch of the batch's frames that go to one client: frames
+// from start to end, n of them.
+type run struct{ start, end, n int }
 
 // New returns a bus for the clients that svc accepts. The loop that owns
 // svc must be made with MaxSize FrameMax(opts.MaxSize), and should be with
@@ -103,8 +111,18 @@ func (b *Bus) Serve(ctx context.Context, loop *ipc.Loop) error {
 
 // Handle takes one event of the loop and reports whether it was the bus's:
 // a connection accepted by the bus's service, or a message, sent event,
-// error or disconnection of one of its clients.
+// error or disconnection of one of its clients. It is called from the
+// goroutine that calls the loop's Wait.
 func (b *Bus) Handle(ev *ipc.Event) bool {
+	ours := b.handle(ev)
+	if l := b.svc.Loop(); len(b.touched) > 0 && (l == nil || l.Pending() == 0) {
+		b.flush() // the burst is over
+	}
+	return ours
+}
+
+// handle is Handle but for the batch.
+func (b *Bus) handle(ev *ipc.Event) bool {
 	if ev.Type == ipc.EventConnection && ev.Service == b.svc && ev.Conn != nil {
 		b.connect(ev.Conn, ev.Time)
 		return true
@@ -132,6 +150,77 @@ func (b *Bus) Handle(ev *ipc.Event) bool {
 	return true
 }
 
+// flush queues the messages batched for each client, with one call of
+// the engine per client. Messages are batched as Handle routes them, so
+// that a publisher's burst costs each subscriber one queueing and one
+// write rather than one a message; the batch is flushed once no event
+// of the loop waits (Handle asks it), when it is large, and for one
+// client before anything else goes to it.
+func (b *Bus) flush() {
+	for _, cl := range b.touched {
+		b.flushBatched(cl)
+	}
+	clear(b.touched)
+	b.touched = b.touched[:0]
+	b.batch = nil // queued as it is: the next batch is a new one
+}
+
+// batchBytes is how large the batch grows before it is flushed.
+const batchBytes = 32 << 10
+
+// batchFrame encodes a message's envelope as a frame at the end of the
+// batch, and returns where it starts and ends.
+func (b *Bus) batchFrame(h *Header, body []byte) (int, int, error) {
+	if b.batch == nil {
+		b.batch = make([]byte, 0, batchBytes+4<<10)
+	}
+	start := len(b.batch)
+	batch, err := appendEnvelope(append(b.batch, 0, 0, 0, 0), h, body)
+	if err != nil {
+		return 0, 0, err
+	}
+	binary.BigEndian.PutUint32(batch[start:], uint32(len(batch)-start-ipc.HeaderSize))
+	b.batch = batch
+	return start, len(batch), nil
+}
+
+// enbatch adds the frame of the batch from start to end for cl.
+func (b *Bus) enbatch(cl *client, start, end int) {
+	if cl.gone {
+		return
+	}
+	n := len(cl.batched)
+	switch {
+	case n == 0:
+		b.touched = append(b.touched, cl)
+	case cl.batched[n-1].end == start:
+		cl.batched[n-1].end = end
+		cl.batched[n-1].n++
+		return
+	}
+	cl.batched = append(cl.batched, run{start, end, 1})
+}
+
+// flushBatched queues the messages batched for cl: those that do not fit
+// in its queue are dropped and counted, as deliver does.
+func (b *Bus) flushBatched(cl *client) {
+	runs := cl.batched
+	cl.batched = runs[:0]
+	if cl.gone {
+		return
+	}
+	for _, r := range runs {
+		if cl.dropped > 0 && !b.flushDropped(cl) {
+			cl.dropped += uint64(r.n)
+			continue
+		}
+		n, err := cl.conn.ScheduleFrames(b.batch[r.start:r.end:r.end])
+		if errors.Is(err, ipc.ErrQueueFull) {
+			cl.dropped += uint64(r.n - n)
+		}
+	}
+}
+
 // connect gives a new client its address and hello, and tells the
 // presence group.
 func (b *Bus) connect(c *ipc.Conn, at time.Time) {
@@ -154,6 +243,7 @@ func (b *Bus) leave(cl *client, at time.Time) {
 		return
 	}
 	cl.gone = true
+	cl.batched = nil
 	delete(b.byAddr, cl.addr)
 	for _, g := range cl.groups {
 		b.dropMember(g, cl)
@@ -204,6 +294,9 @@ func (b *Bus) notify(cl *client, h *Header) {
 func (b *Bus) deliver(cl *client, frame []byte) bool {
 	if cl.gone {
 		return false
+	}
+	if len(cl.batched) > 0 {
+		b.flushBatched(cl) // what was batched for it goes first
 	}
 	if cl.dropped > 0 && !b.flushDropped(cl) {
 		cl.dropped++

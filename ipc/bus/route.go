@@ -105,29 +105,37 @@ func (b *Bus) msg(cl *client, h *Header, body []byte, at time.Time) error {
 	} else if m := b.byAddr[h.To]; m != nil {
 		to = []*client{m}
 	}
-	out, err := appendEnvelope(b.out[:0], &Header{Op: "msg", From: cl.addr, Group: h.Group, To: h.To, Call: h.Call}, body)
-	if err != nil {
-		return err
-	}
-	b.out = out
-	b.reportMessage(KindMessage, cl, h, body, at)
+	env := &Header{Op: "msg", From: cl.addr, Group: h.Group, To: h.To, Call: h.Call}
 	if h.Call != 0 {
+		out, err := appendEnvelope(b.out[:0], env, body)
+		if err != nil {
+			return err
+		}
+		b.out = out
+		b.reportMessage(KindMessage, cl, h, body, at)
 		if len(to) == 0 && b.linkCall(cl, h, body) {
 			return nil
 		}
 		b.startCall(cl, h, to, out)
 		return nil
 	}
-	reached := false
+	// Encoded once into the batch, whose bytes every recipient's queue
+	// shares.
+	start, end, err := b.batchFrame(env, body)
+	if err != nil {
+		return err
+	}
+	b.reportMessage(KindMessage, cl, h, body, at)
 	for _, m := range to {
-		if b.deliver(m, out) {
-			reached = true
-		}
+		b.enbatch(m, start, end)
 	}
 	linked := b.opts.Link != nil && (h.Group != "" || Remote(h.To)) &&
 		b.opts.Link.Publish(&Outbound{From: cl.addr, Group: h.Group, To: h.To, Body: body})
-	if !reached && !linked && len(to) == 0 && h.Undeliverable {
+	if !linked && len(to) == 0 && h.Undeliverable {
 		b.notify(cl, &Header{Op: "undeliverable", Group: h.Group, To: h.To, Ref: h.Ref})
+	}
+	if len(b.batch) >= batchBytes {
+		b.flush()
 	}
 	return nil
 }
