@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/ipcctl/ipcctl/ipc"
 )
@@ -49,7 +50,8 @@ func (sc *serviceConn) close() { sc.once.Do(func() { sc.mc.Close() }) }
 // dial opens a connection to To; replies says whether its replies are
 // awaited.
 func (l *natsListener) dial(replies bool) (*serviceConn, error) {
-	ctx, cancel := context.WithTimeout(l.ctx, l.link.opts.timeout())
+	// Not l.ctx: a request in progress when the switch stops is finished.
+	ctx, cancel := context.WithTimeout(context.Background(), l.link.opts.timeout())
 	defer cancel()
 	mc, err := l.b.To.Dial(ctx, l.b.Options)
 	if err != nil {
@@ -126,13 +128,24 @@ func (l *natsListener) passOn(p []byte) error {
 // those still waiting with an error, and closes the connections.
 func (l *natsListener) Close() error {
 	l.start.Do(func() {}) // no workers after Close
+	l.cancel()            // the workers take no more, and take answers at once
+	if l.sub.Drain() == nil {
+		// What the client already holds for the subscription passes
+		// through take, so that every request is answered.
+		for deadline := time.Now().Add(drainTimeout); l.sub.IsValid() && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	l.sub.Unsubscribe()
-	l.cancel()
 	l.wg.Wait()
+	lost := 0
 	for {
 		select {
 		case m := <-l.jobs:
-			l.fail(m, 0, 503, fmt.Errorf("the switch to %s is stopping", l.b.To))
+			l.fail(m, 0, 503, l.stopping())
+			continue
+		case <-l.oneway:
+			lost++
 			continue
 		case sc := <-l.idle:
 			sc.close()
@@ -140,6 +153,10 @@ func (l *natsListener) Close() error {
 		default:
 		}
 		break
+	}
+	if lost > 0 {
+		l.b.emit(BridgeEvent{Type: ipc.EventError, Target: l.b.target(),
+			Err: fmt.Errorf("%d one-way messages not delivered: the switch is stopping", lost)})
 	}
 	if l.ow != nil {
 		l.ow.close()

@@ -93,6 +93,10 @@ func (l *natsListener) work() {
 // queue is full: never blocks the NATS client, never buffers without
 // bound.
 func (l *natsListener) take(m *nats.Msg) {
+	if l.ctx.Err() != nil {
+		l.fail(m, 0, 503, l.stopping())
+		return
+	}
 	q := l.jobs
 	if m.Reply == "" {
 		q = l.oneway
@@ -108,7 +112,7 @@ func (l *natsListener) take(m *nats.Msg) {
 // serve handles the messages of q until the listener closes.
 func (l *natsListener) serve(q <-chan *nats.Msg, handle func(uint64, *nats.Msg)) {
 	defer l.wg.Done()
-	for {
+	for l.ctx.Err() == nil { // once closed, take no more, though some wait
 		select {
 		case m := <-q:
 			id := l.seq.Add(1)
@@ -120,6 +124,11 @@ func (l *natsListener) serve(q <-chan *nats.Msg, handle func(uint64, *nats.Msg))
 			return
 		}
 	}
+}
+
+// stopping is the error of the requests a stopping switch turns away.
+func (l *natsListener) stopping() error {
+	return fmt.Errorf("the switch to %s is stopping", l.b.To)
 }
 
 // answer passes a request to To and publishes its reply.

@@ -180,6 +180,56 @@ func TestNATSServiceBusy(t *testing.T) {
 	}
 }
 
+// TestNATSServiceStops: a switch told to stop finishes the request in
+// progress and answers those still waiting with an error at once.
+func TestNATSServiceStops(t *testing.T) {
+	url := natsServer(t)
+	dir := slowService(t, 300*time.Millisecond)
+	from, _ := ParseEndpoint(url + "/svc")
+	events := make(chan BridgeEvent, 100)
+	b := &Bridge{From: from, To: &Endpoint{Scheme: "unix", Name: "slow"}, Messages: true,
+		Options: EndpointOptions{RunDir: dir, NATS: NATSOptions{MaxInFlight: 1}},
+		Report:  func(ev BridgeEvent) { events <- ev }}
+	if err := b.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Serve(ctx) }()
+	nc := natsClient(t, url)
+	inbox := nats.NewInbox()
+	replies, _ := nc.SubscribeSync(inbox)
+	for range 4 {
+		nc.PublishRequest("svc", inbox, []byte("slow"))
+	}
+	nc.Flush() // all four reach the server before the switch stops
+	for ev := range events {
+		if ev.Type == ipc.EventSwitchRx {
+			break // the first request is in progress
+		}
+	}
+	cancel()
+	answered, stopping := 0, 0
+	for range 4 {
+		m, err := replies.NextMsg(20 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case string(m.Data) == "slow":
+			answered++
+		case errorCode(m) == "503" && strings.Contains(m.Header.Get(HeaderServiceError), "stopping"):
+			stopping++
+		}
+	}
+	if answered != 1 || stopping != 3 {
+		t.Fatalf("%d answered and %d told the switch is stopping, want 1 and 3", answered, stopping)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestNATSServiceDown: a request to a service that is not running gets a
 // 503 at once.
 func TestNATSServiceDown(t *testing.T) {
