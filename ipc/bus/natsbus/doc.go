@@ -28,7 +28,9 @@
 // receive waits in a bounded queue, and an eventfd watched by the loop
 // (an ipc.External) wakes the loop, whose goroutine hands it to the bus.
 // Past the bound, messages are dropped and counted, and the count is
-// reported; what the bus publishes while NATS is away waits in the
-// client's bounded reconnect buffer, and past it is dropped and counted.
+// reported. What the bus publishes goes through a bounded queue to a
+// goroutine of its own, so that the loop never waits for the NATS client;
+// while NATS is away it waits in the client's bounded reconnect buffer,
+// and past either bound it is dropped and counted.
 // docs/protocol.md lists the subjects and headers.
 package natsbus

@@ -48,12 +48,14 @@ type Fed struct {
 	loop  *ipc.Loop
 	bus   *bus.Bus
 	nc    *nats.Conn
+	pub   *publisher
 	efd   int
 	x     *ipc.External
 	inbox string // PREFIX.@reply.ID: answers to this bus's requests
 
 	mu      sync.Mutex // guards the queue, filled by the NATS goroutines
 	queue   []item
+	spare   []item // the queue's other buffer, while the loop is not using it
 	qbytes  int
 	woken   bool
 	shut    bool   // the eventfd is closed: nothing more is queued
@@ -61,12 +63,11 @@ type Fed struct {
 
 	// The loop's goroutine only.
 	subs     map[string]*nats.Subscription // by group
+	headers  map[string]nats.Header        // of group messages, by sender
 	calls    map[string]*pending           // by reply token
 	lastCall uint64
 	lastIn   uint64 // ids of plain NATS requests
 	peers    map[string]*peer
-	lostOut  uint64 // publishes that failed since the last report
-	outErr   error
 	ticker   chan struct{}
 	closed   bool
 }
@@ -96,7 +97,7 @@ func New(loop *ipc.Loop, opts Options) (*Fed, error) {
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = DefaultHeartbeat
 	}
-	f := &Fed{opts: opts, id: newID(), loop: loop, subs: make(map[string]*nats.Subscription),
+	f := &Fed{opts: opts, id: newID(), loop: loop, subs: make(map[string]*nats.Subscription), headers: make(map[string]nats.Header),
 		calls: make(map[string]*pending), peers: make(map[string]*peer), ticker: make(chan struct{})}
 	f.inbox = opts.Prefix + ".@reply." + f.id
 	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
@@ -114,6 +115,7 @@ func New(loop *ipc.Loop, opts Options) (*Fed, error) {
 		f.x.Close()
 		return nil, fmt.Errorf("nats: %w", err)
 	}
+	f.pub = newPublisher(f.nc)
 	return f, nil
 }
 
@@ -224,7 +226,8 @@ func (f *Fed) Handle(ev *ipc.Event) bool {
 	unix.Read(f.efd, buf[:])
 	f.mu.Lock()
 	q, dropped := f.queue, f.dropped
-	f.queue, f.qbytes, f.woken, f.dropped = nil, 0, false, 0
+	f.queue, f.spare = f.spare, nil
+	f.qbytes, f.woken, f.dropped = 0, false, 0
 	f.mu.Unlock()
 	if dropped > 0 {
 		f.report(Event{Kind: KindLost, Count: dropped, Dir: "in", Err: errQueueFull})
@@ -232,6 +235,10 @@ func (f *Fed) Handle(ev *ipc.Event) bool {
 	for i := range q {
 		f.handle(&q[i])
 	}
+	clear(q)
+	f.mu.Lock()
+	f.spare = q[:0]
+	f.mu.Unlock()
 	return true
 }
 
@@ -280,9 +287,11 @@ func (f *Fed) Close(timeout time.Duration) {
 	}
 	f.closed = true
 	close(f.ticker)
+	deadline := time.Now().Add(timeout)
+	f.beat("bye")
+	f.pub.close(timeout)
 	if f.nc.IsConnected() {
-		f.beat("bye")
-		f.nc.FlushTimeout(timeout)
+		f.nc.FlushTimeout(max(time.Until(deadline), time.Millisecond))
 	}
 	f.nc.Close()
 	f.mu.Lock()

@@ -22,7 +22,7 @@ const wait = 30 * time.Second
 // node is one bus joined to NATS, in a run directory of its own: one
 // "machine".
 type node struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	fed    *Fed
 	stop   func() // ends the bus and its link; safe to call twice
@@ -31,7 +31,7 @@ type node struct {
 }
 
 // cluster starts n NATS servers for the test.
-func cluster(t *testing.T, n int) *natstest.Cluster {
+func cluster(t testing.TB, n int) *natstest.Cluster {
 	t.Helper()
 	c, err := natstest.Start(t.TempDir(), n)
 	if err != nil {
@@ -42,7 +42,7 @@ func cluster(t *testing.T, n int) *natstest.Cluster {
 }
 
 // startNode runs a bus named "b" joined to the NATS servers at url.
-func startNode(t *testing.T, url string) *node {
+func startNode(t testing.TB, url string) *node {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "nb")
 	if err != nil {
@@ -133,7 +133,7 @@ func (n *node) dial(groups ...string) *bus.Client {
 }
 
 // recv returns c's next envelope other than presence, failing after wait.
-func recv(t *testing.T, c *bus.Client) (bus.Header, []byte) {
+func recv(t testing.TB, c *bus.Client) (bus.Header, []byte) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -150,7 +150,7 @@ func recv(t *testing.T, c *bus.Client) (bus.Header, []byte) {
 
 // waitPresence waits until c (in @presence) hears that a client of another
 // bus did event in group g, and returns its address.
-func waitPresence(t *testing.T, c *bus.Client, event, g string) string {
+func waitPresence(t testing.TB, c *bus.Client, event, g string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()

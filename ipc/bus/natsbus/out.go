@@ -1,6 +1,7 @@
 package natsbus
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -90,7 +91,7 @@ func (f *Fed) Publish(m *bus.Outbound) bool {
 // outMsg makes the NATS message of m, nil when it has no subject.
 func (f *Fed) outMsg(m *bus.Outbound) *nats.Msg {
 	var subj string
-	h := nats.Header{hdrFrom: {m.From + "@" + f.id}}
+	h := f.header(m)
 	if m.Group != "" {
 		s, ok := f.Subject(m.Group)
 		if !ok {
@@ -108,23 +109,40 @@ func (f *Fed) outMsg(m *bus.Outbound) *nats.Msg {
 	if m.Call != 0 {
 		h.Set(hdrCall, strconv.FormatUint(m.Call, 10))
 	}
-	return &nats.Msg{Subject: subj, Header: h, Data: m.Body}
+	return &nats.Msg{Subject: subj, Header: h, Data: bytes.Clone(m.Body)}
 }
+
+// header returns the headers of a message of m.From: those of a message
+// to a group, which are the same for every message of that sender, are
+// made once and shared (the NATS client only reads them).
+func (f *Fed) header(m *bus.Outbound) nats.Header {
+	if m.Group == "" || m.Call != 0 {
+		return nats.Header{hdrFrom: {m.From + "@" + f.id}}
+	}
+	if h := f.headers[m.From]; h != nil {
+		return h
+	}
+	if len(f.headers) >= maxHeaders {
+		clear(f.headers)
+	}
+	h := nats.Header{hdrFrom: {m.From + "@" + f.id}}
+	f.headers[m.From] = h
+	return h
+}
+
+// maxHeaders bounds the senders whose headers are kept.
+const maxHeaders = 1024
 
 // validToken reports whether s can be one token of a subject.
 func validToken(s string) bool {
 	return s != "" && !strings.ContainsAny(s, ".*> \t\r\n")
 }
 
-// send publishes msg, and counts it lost when NATS refuses it (its
-// reconnect buffer is full, it is over the server's max_payload).
+// send queues msg to be published, and reports whether it could. What
+// NATS refuses later (its reconnect buffer is full, it is over the
+// server's max_payload) is counted lost too.
 func (f *Fed) send(msg *nats.Msg) bool {
-	if err := f.nc.PublishMsg(msg); err != nil {
-		f.lostOut++
-		f.outErr = err
-		return false
-	}
-	return true
+	return f.pub.send(msg)
 }
 
 // Call passes on a local call as a NATS request, whose answers come to
@@ -153,7 +171,7 @@ func (f *Fed) Answer(reply any, m *bus.Outbound) {
 	if m.Status != nil {
 		h.Set(hdrStatus, strconv.Itoa(*m.Status))
 	}
-	f.send(&nats.Msg{Subject: reply.(string), Header: h, Data: m.Body})
+	f.send(&nats.Msg{Subject: reply.(string), Header: h, Data: bytes.Clone(m.Body)})
 }
 
 // Lost tells the caller of a call from NATS that its callee from went
@@ -175,9 +193,7 @@ func (f *Fed) expire(now time.Time) {
 
 // reportLost reports the publishes that failed since the last report.
 func (f *Fed) reportLost() {
-	if f.lostOut == 0 {
-		return
+	if n, err := f.pub.taken(); n > 0 {
+		f.report(Event{Kind: KindLost, Count: n, Dir: "out", Err: err})
 	}
-	f.report(Event{Kind: KindLost, Count: f.lostOut, Dir: "out", Err: f.outErr})
-	f.lostOut, f.outErr = 0, nil
 }
