@@ -7,6 +7,12 @@
 // message, as nats bench's aggregated figure), the deliveries over the
 // whole run's time, and how many messages the bus dropped for them.
 // bench/bus.sh runs it.
+//
+// With -sub-rundir and -pub-rundir the subscribers and the publisher are
+// on two buses of that name joined over NATS (bench/nats.sh): the
+// publisher waits until its bus's presence group tells of every remote
+// subscription before it publishes, and a subscriber that gets nothing
+// for -idle counts the rest as lost.
 package main
 
 import (
@@ -21,11 +27,18 @@ import (
 	"github.com/ipcctl/ipcctl/ipc/bus"
 )
 
+// The run directories of the subscribers' and the publisher's buses, and
+// how long a subscriber waits for a message before it gives up.
+var (
+	subDir, pubDir string
+	idle           time.Duration
+)
+
 // result is what one subscriber saw.
 type result struct {
-	got, dropped uint64
-	first, last  time.Time
-	err          error
+	got, dropped, lost uint64
+	first, last        time.Time
+	err                error
 }
 
 func main() {
@@ -34,6 +47,9 @@ func main() {
 	size := flag.Int("size", 64, "payload size in bytes")
 	group := flag.String("group", "bench", "the group")
 	wait := flag.Duration("timeout", time.Minute, "give up after this long")
+	flag.StringVar(&subDir, "sub-rundir", "", "the run directory of the subscribers' bus")
+	flag.StringVar(&pubDir, "pub-rundir", "", "the run directory of the publisher's bus")
+	flag.DurationVar(&idle, "idle", 0, "a subscriber that gets nothing for this long stops (0: never)")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: busbench [-subs N] [-msgs N] [-size BYTES] BUS")
@@ -48,9 +64,20 @@ func main() {
 func run(name, group string, subs, msgs, size int, wait time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
+	pub, err := bus.Dial(ctx, pubDir, name, 0)
+	if err != nil {
+		return err
+	}
+	defer pub.Close()
+	remote := subDir != pubDir
+	if remote {
+		if err := pub.Subscribe(ctx, bus.PresenceGroup); err != nil {
+			return err
+		}
+	}
 	clients := make([]*bus.Client, subs)
 	for i := range clients {
-		cl, err := bus.Dial(ctx, "", name, 0)
+		cl, err := bus.Dial(ctx, subDir, name, 0)
 		if err != nil {
 			return err
 		}
@@ -69,8 +96,13 @@ func run(name, group string, subs, msgs, size int, wait time.Duration) error {
 			results[i] = subscribe(ctx, cl, uint64(msgs))
 		}()
 	}
+	if remote {
+		if err := awaitRemote(ctx, pub, group, subs); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
-	if err := publish(ctx, name, group, msgs, size); err != nil {
+	if err := publish(ctx, pub, group, msgs, size); err != nil {
 		return err
 	}
 	wg.Wait()
@@ -82,7 +114,11 @@ func run(name, group string, subs, msgs, size int, wait time.Duration) error {
 func subscribe(ctx context.Context, cl *bus.Client, msgs uint64) result {
 	var r result
 	for r.got+r.dropped < msgs {
-		h, _, err := cl.Recv(ctx)
+		h, _, err := recvIdle(ctx, cl)
+		if err != nil && idle > 0 && r.got > 0 && ctx.Err() == nil {
+			r.lost = msgs - r.got - r.dropped
+			return r
+		}
 		if err != nil {
 			r.err = err
 			return r
@@ -101,14 +137,34 @@ func subscribe(ctx context.Context, cl *bus.Client, msgs uint64) result {
 	return r
 }
 
-// publish sends msgs messages to group from a connection of its own,
-// queued in batches that block while the bus is busy.
-func publish(ctx context.Context, name, group string, msgs, size int) error {
-	cl, err := bus.Dial(ctx, "", name, 0)
-	if err != nil {
-		return err
+// recvIdle is cl.Recv, giving up after idle without a message.
+func recvIdle(ctx context.Context, cl *bus.Client) (bus.Header, []byte, error) {
+	if idle <= 0 {
+		return cl.Recv(ctx)
 	}
-	defer cl.Close()
+	ctx, cancel := context.WithTimeout(ctx, idle)
+	defer cancel()
+	return cl.Recv(ctx)
+}
+
+// awaitRemote waits until the presence group told cl of subs
+// subscriptions to group on other buses, then leaves the presence group.
+func awaitRemote(ctx context.Context, cl *bus.Client, group string, subs int) error {
+	for n := 0; n < subs; {
+		h, _, err := cl.Recv(ctx)
+		if err != nil {
+			return fmt.Errorf("waiting for %d remote subscribers (%d seen): %w", subs, n, err)
+		}
+		if h.Op == "presence" && h.Event == "subscribe" && h.Group == group && bus.Remote(h.Addr) {
+			n++
+		}
+	}
+	return cl.Unsubscribe(ctx, bus.PresenceGroup)
+}
+
+// publish sends msgs messages to group from the publisher's connection,
+// queued in batches that block while the bus is busy.
+func publish(ctx context.Context, cl *bus.Client, group string, msgs, size int) error {
 	conn := cl.Conn()
 	conn.SetQueue(ipc.DefaultQueueBytes, ipc.OverflowBlock)
 	frame, err := bus.Encode(&bus.Header{Op: "msg", Group: group}, make([]byte, size))
@@ -134,7 +190,7 @@ func publish(ctx context.Context, name, group string, msgs, size int) error {
 // nats bench sums them, and over the whole run.
 func report(results []result, wall time.Duration) error {
 	var rate float64
-	var got, dropped uint64
+	var got, dropped, lost uint64
 	for i, r := range results {
 		if r.err != nil {
 			return fmt.Errorf("subscriber %d after %d messages: %w", i, r.got, r.err)
@@ -144,8 +200,9 @@ func report(results []result, wall time.Duration) error {
 		}
 		got += r.got
 		dropped += r.dropped
+		lost += r.lost
 	}
-	fmt.Printf("subscribers=%d delivered=%d dropped=%d rate=%.0f wall_rate=%.0f\n",
-		len(results), got, dropped, rate, float64(got)/wall.Seconds())
+	fmt.Printf("subscribers=%d delivered=%d dropped=%d lost=%d rate=%.0f wall_rate=%.0f\n",
+		len(results), got, dropped, lost, rate, float64(got)/wall.Seconds())
 	return nil
 }
