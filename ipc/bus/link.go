@@ -71,7 +71,8 @@ func Remote(addr string) bool { return strings.IndexByte(addr, '@') >= 0 }
 
 // LinkDeliver hands a message or call from the link to the local clients
 // it is for, and reports how many it reached. A call that reaches nobody
-// is not recorded.
+// is not recorded. Messages are batched: call LinkFlush after the last
+// of a burst.
 func (b *Bus) LinkDeliver(in *Inbound) int {
 	var to []*client
 	if in.Group != "" {
@@ -82,7 +83,11 @@ func (b *Bus) LinkDeliver(in *Inbound) int {
 	if len(to) == 0 || in.Call != 0 && len(b.inbound) >= MaxLinkCalls {
 		return 0
 	}
-	out, err := appendEnvelope(b.out[:0], &Header{Op: "msg", From: in.From, Group: in.Group, To: in.To, Call: in.Call}, in.Body)
+	env := &Header{Op: "msg", From: in.From, Group: in.Group, To: in.To, Call: in.Call}
+	if in.Call == 0 {
+		return b.linkBatch(env, in.Body, to)
+	}
+	out, err := appendEnvelope(b.out[:0], env, in.Body)
 	if err != nil {
 		return 0
 	}
@@ -109,6 +114,30 @@ func (b *Bus) LinkDeliver(in *Inbound) int {
 		b.inbound[inboundKey(in.From, in.Call)] = c
 	}
 	return n
+}
+
+// linkBatch batches a message from the link for its recipients, as a
+// local message is: LinkFlush queues the batch.
+func (b *Bus) linkBatch(env *Header, body []byte, to []*client) int {
+	start, end, err := b.batchFrame(env, body)
+	if err != nil {
+		return 0
+	}
+	for _, m := range to {
+		b.enbatch(m, start, end)
+	}
+	if len(b.batch) >= batchBytes {
+		b.flush()
+	}
+	return len(to)
+}
+
+// LinkFlush queues what LinkDeliver batched: the link calls it once it
+// has handed over what it had.
+func (b *Bus) LinkFlush() {
+	if len(b.touched) > 0 {
+		b.flush()
+	}
 }
 
 // inboundKey names a call from the link by its caller and id.

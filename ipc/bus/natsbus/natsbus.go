@@ -235,6 +235,9 @@ func (f *Fed) Handle(ev *ipc.Event) bool {
 	for i := range q {
 		f.handle(&q[i])
 	}
+	if f.bus != nil {
+		f.bus.LinkFlush()
+	}
 	clear(q)
 	f.mu.Lock()
 	f.spare = q[:0]
