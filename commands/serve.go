@@ -81,7 +81,10 @@ const serveDescription = "Becomes service NAME: listens on the Unix socket NAME 
 	"Commands are read in the other modes too, but not from a terminal when serve runs in the " +
 	"background (\"ipcctl serve NAME &\" typed in an interactive shell), where reading would " +
 	"stop it.\n\n" +
-	"With --exec CMD, each client gets its own process, run with /bin/sh -c CMD. Each message " +
+	"With --exec CMD, each client gets its own process, run with /bin/sh -c CMD; a CMD of plain " +
+	"words found in PATH (\"cat\", \"tr a-z A-Z\": no quotes, $, globs, redirections, operators, " +
+	"assignments, and not a shell built-in) is run directly, which means the same and spares " +
+	"starting a shell. The same holds for --handler. Each message " +
 	"from the client is written to the process's stdin followed by a newline, and each line the " +
 	"process writes to stdout (without its newline) is sent back to the client. A message holding " +
 	"a newline therefore reaches the process as several lines. A program that buffers its output " +

@@ -15,11 +15,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// shellCommand returns /bin/sh -c line, run for client c, in a process
-// group of its own so that ending it ends what it started too. Cancelling
-// ctx sends the group SIGTERM, and SIGKILL exitGrace later.
+// shellCommand returns /bin/sh -c line (or line's words, when they are
+// all it is: see plainWords), run for client c, in a process group of its
+// own so that ending it ends what it started too. Cancelling ctx sends the
+// group SIGTERM, and SIGKILL exitGrace later.
 func (s *server) shellCommand(ctx context.Context, line string, c *ipc.Conn, extra ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", line)
+	var cmd *exec.Cmd
+	if path, words, ok := plainWords(line); ok {
+		cmd = exec.CommandContext(ctx, path, words[1:]...)
+		cmd.Args[0] = words[0]
+	} else {
+		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", line)
+	}
 	cmd.Env = append(os.Environ(), s.clientEnv(c)...)
 	cmd.Env = append(cmd.Env, extra...)
 	cmd.Stderr = s.processStderr()
