@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ipcctl/ipcctl/ipc"
 )
@@ -71,5 +72,58 @@ func TestSendStatusOfClosingPeer(t *testing.T) {
 	}
 	if got := statusCounts(runs/2, "--rundir", dir, "send", "-w", "--timeout", "10s", "au", "hi"); got[77] != runs/2 {
 		t.Errorf("send -w refused by an allow list: exit statuses %v, want %d × 77", got, runs/2)
+	}
+}
+
+// TestSendReplyThenClose: a service that answers every message and closes
+// at once has answered them all, however late the sending side notes what
+// it sent: send -w exits 0 every time, for arguments and for stdin.
+func TestSendReplyThenClose(t *testing.T) {
+	dir, err := os.MkdirTemp("/tmp", "es")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	// Each name answers that many messages, then closes.
+	for name, n := range map[string]int{"one": 1, "two": 2} {
+		ln, err := net.Listen("unix", filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go answerThenClose(ln, n)
+	}
+	// Widen the window between the last write and the sender's count.
+	afterSend = func() { time.Sleep(20 * time.Millisecond) }
+	defer func() { afterSend = nil }()
+	const runs = 40
+	if got := statusCounts(runs, "--rundir", dir, "send", "-w", "--timeout", "10s", "one", "hi"); got[0] != runs {
+		t.Errorf("send -w MSG, answered then closed: exit statuses %v, want %d × 0", got, runs)
+	}
+	if got := statusCounts(runs, "--rundir", dir, "send", "-w", "--timeout", "10s", "two"); got[0] != runs {
+		t.Errorf("send -w of two stdin lines, answered then closed: exit statuses %v, want %d × 0", got, runs)
+	}
+}
+
+// answerThenClose answers n frames of each client of ln, then closes it.
+func answerThenClose(ln net.Listener, n int) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			fr := ipc.NewFrameReader(c, 0)
+			for i := 0; i < n; i++ {
+				p, err := fr.ReadFrame()
+				if err != nil {
+					return
+				}
+				if err := ipc.WriteFrame(c, p); err != nil {
+					return
+				}
+			}
+		}()
 	}
 }

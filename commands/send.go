@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/ipcctl/ipcctl/ipc"
 	"github.com/urfave/cli/v2"
@@ -77,6 +78,10 @@ func runSend(c *cli.Context) error {
 	return sendAndWait(ctx, c, g, conn, count)
 }
 
+// afterSend, when set by a test, runs between the last message sent and
+// the count of messages becoming known.
+var afterSend func()
+
 // sendAndWait sends while it prints the replies, so that a service
 // answering every message of a long stdin never blocks on us. Without
 // --count the number of replies to wait for is known only once stdin ends.
@@ -90,6 +95,9 @@ func sendAndWait(ctx context.Context, c *cli.Context, g Globals, conn *ipc.Conn,
 	sent := make(chan error, 1)
 	go func() {
 		n, err := sendAll(c, conn)
+		if afterSend != nil {
+			afterSend()
+		}
 		if err == nil && count == 0 {
 			target.Store(int64(n))
 			if got.Load() >= int64(n) {
@@ -99,6 +107,8 @@ func sendAndWait(ctx context.Context, c *cli.Context, g Globals, conn *ipc.Conn,
 		sent <- err
 	}()
 	done := func() bool { t := target.Load(); return t >= 0 && got.Load() >= t }
+	var sendErr error
+	finished := false
 	for !done() {
 		if conn.Buffered() == 0 {
 			if err := out.Flush(); err != nil {
@@ -107,10 +117,16 @@ func sendAndWait(ctx context.Context, c *cli.Context, g Globals, conn *ipc.Conn,
 		}
 		p, err := conn.ReadContext(ctx)
 		if err != nil {
+			// A service that answers and closes at once may be read
+			// before the sending side has counted what it sent.
+			sendErr, finished = senderResult(ctx, sent, peerGone(err))
 			if done() {
 				break
 			}
-			return replyError(c, conn, err, sent, int(got.Load()), int(target.Load()))
+			if !finished && errors.Is(err, ipc.ErrClosed) {
+				sendErr = conn.Err() // a failed write closed the connection
+			}
+			return replyError(c, err, sendErr, int(got.Load()), int(target.Load()))
 		}
 		if err := out.WriteMessage(p); err != nil {
 			return err
@@ -120,6 +136,9 @@ func sendAndWait(ctx context.Context, c *cli.Context, g Globals, conn *ipc.Conn,
 	if err := out.Flush(); err != nil {
 		return err
 	}
+	if finished {
+		return sendErr
+	}
 	select {
 	case err := <-sent:
 		return err
@@ -128,19 +147,38 @@ func sendAndWait(ctx context.Context, c *cli.Context, g Globals, conn *ipc.Conn,
 	}
 }
 
-// replyError explains why the replies stopped with err. A service that
-// ended the connection, whichever way it showed (an end of stream, a
-// reset, a write of ours that found it gone), is closedEarly; an error of
-// the sending side that is not that comes first.
-func replyError(c *cli.Context, conn *ipc.Conn, err error, sent <-chan error, got, want int) error {
-	var serr error
-	select {
-	case serr = <-sent:
-	default:
-		if errors.Is(err, ipc.ErrClosed) {
-			serr = conn.Err() // a failed write closed the connection
+// sendGrace bounds the wait, once the service has closed, for the sending
+// side to end: it ends at once unless stdin is still open.
+const sendGrace = time.Second
+
+// senderResult returns the sending side's error and whether it has ended;
+// when wait is set it waits for the end up to sendGrace (and ctx).
+func senderResult(ctx context.Context, sent <-chan error, wait bool) (error, bool) {
+	if !wait {
+		select {
+		case err := <-sent:
+			return err, true
+		default:
+			return nil, false
 		}
 	}
+	t := time.NewTimer(sendGrace)
+	defer t.Stop()
+	select {
+	case err := <-sent:
+		return err, true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil, false
+}
+
+// replyError explains why the replies stopped with err, serr being the
+// sending side's error if it has one. A service that ended the
+// connection, whichever way it showed (an end of stream, a reset, a write
+// of ours that found it gone), is closedEarly; an error of the sending
+// side that is not that comes first.
+func replyError(c *cli.Context, err, serr error, got, want int) error {
 	switch {
 	case serr != nil && !peerGone(serr):
 		return serr
