@@ -83,8 +83,10 @@ func (c *UDPConn) WriteMessage(p []byte) error {
 func (c *UDPConn) Close() error {
 	c.once.Do(func() {
 		c.timer.Stop()
-		close(c.closed)
+		// Forgotten first: once a read sees the close, the sender and
+		// its unread datagrams are no longer held.
 		c.l.forget(c)
+		close(c.closed)
 	})
 	return nil
 }
