@@ -34,6 +34,7 @@ type clientProc struct {
 	in     *inbox
 	cancel context.CancelFunc // SIGTERM, then SIGKILL
 	end    *clientEnd
+	pidfd  int // of the process, until it has exited; -1 when none
 }
 
 func newExecMode(s *server) *execMode {
@@ -67,12 +68,13 @@ func (e *execMode) start(c *ipc.Conn) error {
 	if e.s.cfg.lineBuffered && !e.s.cfg.raw {
 		cmd.Env = lineBufferedEnv(cmd.Env)
 	}
+	p := &clientProc{conn: c, cmd: cmd, in: newInbox(ipc.DefaultQueueBytes), cancel: cancel, end: newClientEnd()}
+	askPidfd(cmd, &p.pidfd)
 	stdin, stdout, err := startPiped(cmd)
 	if err != nil {
 		cancel()
 		return err
 	}
-	p := &clientProc{conn: c, cmd: cmd, in: newInbox(ipc.DefaultQueueBytes), cancel: cancel, end: newClientEnd()}
 	e.procs[c.ID()] = p
 	// A network client that ends its side: the process's stdin is closed
 	// once its last message is written, and its output still goes back.
@@ -193,6 +195,7 @@ func (e *execMode) relay(p *clientProc, r *os.File) {
 		}
 		done <- err
 	}()
+	waitExited(p.pidfd)
 	werr := p.cmd.Wait()
 	// The process is gone; what it wrote is in the pipe, unless something
 	// it started still holds the pipe open.

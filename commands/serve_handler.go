@@ -236,8 +236,11 @@ func (h *handlerMode) run(c *ipc.Conn, p []byte) ([]byte, error) {
 	cmd.Stdin = bytes.NewReader(handlerInput(p, h.s.cfg.raw))
 	out := &cappedBuffer{max: h.s.cfg.maxSize, over: cancel}
 	cmd.Stdout = out
+	var pidfd int
+	askPidfd(cmd, &pidfd)
 	err := h.start(cmd)
 	if err == nil {
+		waitExited(pidfd)
 		err = cmd.Wait()
 		h.mu.Lock()
 		delete(h.running, cmd)
