@@ -55,8 +55,13 @@ type Conn struct {
 	at time.Time // when in was read
 	// lingering: its end of stream was read, and its queue is being
 	// written before the end is reported (see Loop.linger).
-	lingering bool
-	dl        deadlines // what its service's timeouts are measured by
+	lingering atomic.Bool
+
+	// Paused by PauseReading; pmu orders pauses and resumptions.
+	pmu        sync.Mutex
+	paused     atomic.Bool
+	pausedCond *sync.Cond
+	dl         deadlines // what its service's timeouts are measured by
 
 	wmu sync.Mutex // one writer on the socket at a time
 
@@ -64,6 +69,7 @@ type Conn struct {
 	qcond    *sync.Cond
 	queue    [][]byte // frames waiting, back to back in chunks
 	qbytes   int      // bytes in queue
+	inflight int      // bytes taken from the queue by the flusher, being written
 	queued   [][]byte // payloads in queue to report as sent (loop only)
 	sent     [][]byte // written, their sent events not yet delivered
 	qmax     int
@@ -410,10 +416,16 @@ func (c *Conn) flush() {
 		c.wmu.Lock()
 		var err error
 		if chunks, queued := c.takeQueue(); len(chunks) > 0 {
+			c.qmu.Lock()
+			for _, b := range chunks {
+				c.inflight += len(b)
+			}
+			c.qmu.Unlock()
 			err = c.writeBatch(chunks, queued)
 		}
 		c.wmu.Unlock()
 		c.qmu.Lock()
+		c.inflight = 0
 		sent := c.sent
 		c.sent = nil
 		done := err != nil || len(sent) == 0 && len(c.queue) == 0
@@ -639,6 +651,11 @@ func (c *Conn) Close() error {
 		c.qcond.Broadcast()
 		c.qmu.Unlock()
 		close(c.gone)
+		c.pmu.Lock()
+		if c.pausedCond != nil {
+			c.pausedCond.Broadcast() // a paused reader goroutine ends
+		}
+		c.pmu.Unlock()
 		if l != nil && !c.reported.Load() {
 			l.gone(c) // Wait reports it
 		}

@@ -180,7 +180,9 @@ func (l *Loop) Wait(ctx context.Context) (*Event, error) {
 			}
 			deadline = next
 		}
-		if c := l.cur; c != nil {
+		if c := l.cur; c != nil && c.paused.Load() {
+			l.cur = nil // what it read waits for ResumeReading
+		} else if c != nil {
 			if p, ok := c.in.next(); ok {
 				return l.message(c, p), nil
 			}
@@ -320,7 +322,7 @@ func (l *Loop) internal(ev Event) bool {
 	case eventGone:
 		l.ready = append(l.ready, l.end(ev.Conn, ErrClosed)...)
 	case eventBuffered:
-		if c := ev.Conn; !c.reported.Load() && c.in.has() {
+		if c := ev.Conn; !c.reported.Load() && !c.paused.Load() && (c.in.has() || c.in.err != nil) {
 			l.cur = c
 		}
 	case eventEOF:
@@ -370,7 +372,7 @@ func (l *Loop) polled() bool {
 // whose frames are handed out next.
 func (l *Loop) ready1(token uint64) {
 	c := l.Conn(token)
-	if c == nil || c.reported.Load() || c.lingering {
+	if c == nil || c.reported.Load() || c.lingering.Load() || c.paused.Load() {
 		return
 	}
 	if !c.in.has() { // frames read before it came under the loop go first
@@ -425,7 +427,7 @@ func (l *Loop) readConn(c *Conn) {
 // half-closed and reads its replies), bounded by Options.Linger; any
 // other end is reported at once.
 func (l *Loop) ended(c *Conn, err error) {
-	if err == io.EOF && l.opts.Linger >= 0 && !c.lingering && c.writing() {
+	if err == io.EOF && l.opts.Linger >= 0 && !c.lingering.Load() && c.writing() {
 		l.linger(c)
 		return
 	}
@@ -435,7 +437,7 @@ func (l *Loop) ended(c *Conn, err error) {
 // linger stops reading c and closes it once its queue is written, or the
 // linger bound passed; the loop then reports its end as for Close.
 func (l *Loop) linger(c *Conn) {
-	c.lingering = true
+	c.lingering.Store(true)
 	l.unwatch(c)
 	linger := l.opts.Linger
 	if linger == 0 {
@@ -599,6 +601,7 @@ func (l *Loop) unwatch(c *Conn) {
 func (l *Loop) read(c *Conn) {
 	var batch []Event
 	for {
+		c.waitResumed()
 		p, err := c.ReadMessage()
 		if err == io.EOF {
 			l.deliverBatch(append(batch, Event{Type: eventEOF, Conn: c}))

@@ -12,6 +12,9 @@ package ipc
 // ready. Like Wait, it is meant for the goroutine that calls Wait.
 func (l *Loop) Pending() int {
 	for {
+		if l.cur != nil && l.cur.paused.Load() {
+			l.cur = nil // what it read waits for ResumeReading
+		}
 		if c := l.cur; c != nil && !c.in.has() && c.in.err != nil {
 			l.cur = nil
 			l.ended(c, c.in.err) // a lingering end makes no event yet
