@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipcctl/ipcctl/ipc"
@@ -27,6 +28,9 @@ type Options struct {
 	// QueueBytes bounds each client's send queue (DefaultQueueBytes when
 	// 0).
 	QueueBytes int
+	// PushWait bounds how long a client that falls behind holds back the
+	// senders of what it is sent (DefaultPushWait when 0; see pushBack).
+	PushWait time.Duration
 	// Report, when set, receives what happens on the bus, one Event at a
 	// time, from the goroutine that calls Handle.
 	Report func(Event)
@@ -51,6 +55,7 @@ type Bus struct {
 	note    []byte               // a notice of the bus's own
 	batch   []byte               // the frames of the messages batched, back to back
 	touched []*client            // the clients with messages batched
+	senders []*client            // the clients whose messages are in the batch
 }
 
 // client is one connection to the bus.
@@ -64,6 +69,10 @@ type client struct {
 	owes    map[*call]struct{}
 	gone    bool
 	batched []run // its messages in the bus's batch, in order
+	sending bool  // it is among the bus's senders
+	// slow: it did not read what was queued for it within PushWait, so
+	// it no longer holds senders back (see pushBack); it drops instead.
+	slow atomic.Bool
 }
 
 // run is a stretch of the batch's frames that go to one client: frames
@@ -83,6 +92,9 @@ func New(svc *ipc.Service, opts Options) *Bus {
 	}
 	if opts.QueueBytes <= 0 {
 		opts.QueueBytes = DefaultQueueBytes
+	}
+	if opts.PushWait <= 0 {
+		opts.PushWait = DefaultPushWait
 	}
 	return &Bus{
 		svc:     svc,
@@ -157,9 +169,21 @@ func (b *Bus) handle(ev *ipc.Event) bool {
 // of the loop waits (Handle asks it), when it is large, and for one
 // client before anything else goes to it.
 func (b *Bus) flush() {
+	var behind []*client
 	for _, cl := range b.touched {
 		b.flushBatched(cl)
+		if b.behind(cl) {
+			behind = append(behind, cl)
+		}
 	}
+	if len(behind) > 0 {
+		b.pushBack(behind)
+	}
+	for _, s := range b.senders {
+		s.sending = false
+	}
+	clear(b.senders)
+	b.senders = b.senders[:0]
 	clear(b.touched)
 	b.touched = b.touched[:0]
 	b.batch = nil // queued as it is: the next batch is a new one

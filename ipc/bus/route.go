@@ -126,6 +126,10 @@ func (b *Bus) msg(cl *client, h *Header, body []byte, at time.Time) error {
 		return err
 	}
 	b.reportMessage(KindMessage, cl, h, body, at)
+	if len(to) > 0 && !cl.sending {
+		cl.sending = true
+		b.senders = append(b.senders, cl)
+	}
 	for _, m := range to {
 		b.enbatch(m, start, end)
 	}

@@ -3,6 +3,8 @@ package bus
 import (
 	"encoding/binary"
 	"testing"
+
+	"github.com/ipcctl/ipcctl/ipc"
 )
 
 // TestSlowSubscriberBoundedAndTold publishes far more than a subscriber
@@ -73,5 +75,47 @@ func TestSlowSubscriberBoundedAndTold(t *testing.T) {
 	}
 	if _, got := recvOp(t, slow, "msg"); string(got) != "again" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// TestKeepingUpSubscriberLosesNothing: a publisher that sends as fast as
+// the bus reads is held back while a subscriber that reads falls behind,
+// so that subscriber loses nothing, though it is far slower than the
+// publisher. (A long PushWait: a loaded machine may stall the reader;
+// TestSlowSubscriberBoundedAndTold has one that does not read at all.)
+func TestKeepingUpSubscriberLosesNothing(t *testing.T) {
+	const (
+		queue = 64 << 10
+		n     = 5000 // 5 MiB: far more than the queues and the sockets' buffers
+	)
+	tb := startBus(t, Options{QueueBytes: queue, PushWait: wait})
+	reader := tb.sub("feed")
+	pub := tb.dial()
+	pub.Conn().SetQueue(ipc.DefaultQueueBytes, ipc.OverflowBlock)
+	done := make(chan error, 1)
+	go func() {
+		batch := make([][]byte, 0, 64)
+		for i := 0; i < n; i++ {
+			body := make([]byte, 1<<10)
+			binary.BigEndian.PutUint32(body, uint32(i))
+			frame, _ := Encode(&Header{Op: "msg", Group: "feed"}, body)
+			if batch = append(batch, frame); len(batch) == cap(batch) || i == n-1 {
+				if _, err := pub.Conn().ScheduleBatch(batch); err != nil {
+					done <- err
+					return
+				}
+				batch = batch[:0]
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < n; i++ {
+		h, got := recv(t, reader)
+		if h.Op != "msg" || binary.BigEndian.Uint32(got) != uint32(i) {
+			t.Fatalf("message %d: got %+v %d", i, h, binary.BigEndian.Uint32(got))
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,0 +1,60 @@
+package bus
+
+import (
+	"context"
+	"time"
+)
+
+// Push-back: a subscriber that reads, but not as fast as a sender
+// publishes, would lose messages once its queue is full. So when a batch
+// leaves a subscriber's queue past half its bound, the bus stops reading
+// the batch's senders (ipc.Conn.PauseReading: the kernel then slows them
+// down) until that subscriber's queue is written out. A subscriber that
+// does not read it out within Options.PushWait (stopped, stuck) is marked slow:
+// from then on it holds no sender back, and loses what does not fit in
+// its queue, with a dropped notice, until its queue is empty again. So a
+// subscriber that keeps up loses nothing, and a stalled one stalls the
+// senders once, for PushWait at most.
+
+// DefaultPushWait is how long a client that falls behind may hold senders
+// back, unless Options say otherwise.
+const DefaultPushWait = 100 * time.Millisecond
+
+// behind reports whether cl's queue is past the push-back mark.
+func (b *Bus) behind(cl *client) bool {
+	return !cl.slow.Load() && cl.conn.Queued() > b.opts.QueueBytes/2
+}
+
+// pushBack pauses the batch's senders until the queues of the clients
+// behind are written out, or PushWait passed: those still behind then
+// are marked slow.
+func (b *Bus) pushBack(behind []*client) {
+	senders := make([]*client, 0, len(b.senders))
+	for _, s := range b.senders {
+		if !s.gone {
+			s.conn.PauseReading()
+			senders = append(senders, s)
+		}
+	}
+	if len(senders) == 0 {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), b.opts.PushWait)
+		defer cancel()
+		var slow []*client
+		for _, m := range behind {
+			if m.conn.Flush(ctx); ctx.Err() != nil && m.conn.Queued() > 0 {
+				m.slow.Store(true)
+				slow = append(slow, m)
+			}
+		}
+		for _, s := range senders {
+			s.conn.ResumeReading()
+		}
+		for _, m := range slow {
+			m.conn.Flush(context.Background()) // it read it all, or it is gone
+			m.slow.Store(false)
+		}
+	}()
+}
