@@ -15,8 +15,9 @@ const serveBusDescription = "With --bus, NAME is a message bus (the envelope is 
 	"\"dropped\" (address, count=N: a slow client's queue was full and N messages for it were " +
 	"discarded; it is told so once it reads again). With --verbose, also \"message\" (sender, payload, " +
 	"group=G or to=ADDR, call=N for a call) and \"answer\" (callee, payload, to=ADDR, call=N). " +
-	"What waits to be sent to one client is bounded by 1MiB: a slow subscriber never slows the " +
-	"bus or the others. --max-size bounds the payloads; stdin commands are not read. The envelope, " +
+	"What waits to be sent to one client is bounded by 1MiB: a subscriber that reads but falls " +
+	"behind holds the publishers back, and loses nothing; one that does not read for 100ms " +
+	"(stopped) no longer does, and loses what does not fit. It never slows the bus or the others. --max-size bounds the payloads; stdin commands are not read. The envelope, " +
 	"the calls and the slow-client policy are described in docs/protocol.md, \"The bus\"."
 
 // newBus makes the service a bus: the engine's events go to the bus, and
