@@ -56,6 +56,7 @@ type Bus struct {
 	batch   []byte               // the frames of the messages batched, back to back
 	touched []*client            // the clients with messages batched
 	senders []*client            // the clients whose messages are in the batch
+	split   [][]byte             // the payloads of a run being copied
 }
 
 // client is one connection to the bus.
@@ -238,11 +239,31 @@ func (b *Bus) flushBatched(cl *client) {
 			cl.dropped += uint64(r.n)
 			continue
 		}
-		n, err := cl.conn.ScheduleFrames(b.batch[r.start:r.end:r.end])
+		n, err := b.scheduleRun(cl, b.batch[r.start:r.end:r.end])
 		if errors.Is(err, ipc.ErrQueueFull) {
 			cl.dropped += uint64(r.n - n)
 		}
 	}
+}
+
+// scheduleRun queues frames of the batch for cl: shared when they are at
+// least half of the batch's buffer, copied otherwise, so that what waits
+// for a client keeps alive at most about twice its size (a stopped
+// client of a quiet group would else keep a whole batch per message).
+func (b *Bus) scheduleRun(cl *client, frames []byte) (int, error) {
+	if 2*len(frames) >= cap(b.batch) {
+		return cl.conn.ScheduleFrames(frames)
+	}
+	ps := b.split[:0]
+	for len(frames) >= ipc.HeaderSize {
+		end := ipc.HeaderSize + int(binary.BigEndian.Uint32(frames))
+		ps = append(ps, frames[ipc.HeaderSize:end])
+		frames = frames[end:]
+	}
+	n, err := cl.conn.ScheduleBatch(ps)
+	clear(ps)
+	b.split = ps[:0]
+	return n, err
 }
 
 // connect gives a new client its address and hello, and tells the

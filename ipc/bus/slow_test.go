@@ -2,6 +2,7 @@ package bus
 
 import (
 	"encoding/binary"
+	"runtime"
 	"testing"
 
 	"github.com/ipcctl/ipcctl/ipc"
@@ -117,5 +118,32 @@ func TestKeepingUpSubscriberLosesNothing(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStoppedSubscriberOfAQuietGroupHoldsLittle: what waits for a client
+// that does not read keeps alive about what it is, not the whole batch
+// each of its messages came in.
+func TestStoppedSubscriberOfAQuietGroupHoldsLittle(t *testing.T) {
+	const n = 4000 // twice what the stopped client's socket takes
+	tb := startBus(t, Options{})
+	tb.sub("quiet") // never reads
+	pub := tb.sub("echo")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := 0; i < n; i++ { // each message a burst of its own
+		if err := pub.Publish("quiet", make([]byte, 100)); err != nil {
+			t.Fatal(err)
+		}
+		if err := pub.Publish("echo", nil); err != nil {
+			t.Fatal(err)
+		}
+		recvOp(t, pub, "msg")
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapInuse) - int64(before.HeapInuse); grew > 16<<20 {
+		t.Fatalf("the heap grew by %d MiB for %d messages of 100 bytes waiting", grew>>20, n)
 	}
 }
