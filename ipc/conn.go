@@ -63,7 +63,8 @@ type Conn struct {
 	pausedCond *sync.Cond
 	dl         deadlines // what its service's timeouts are measured by
 
-	wmu sync.Mutex // one writer on the socket at a time
+	wmu sync.Mutex    // one writer on the socket at a time
+	w   blockingWrite // writeAll's state (under wmu)
 
 	qmu      sync.Mutex
 	qcond    *sync.Cond
@@ -355,7 +356,9 @@ func (c *Conn) writeNow() error {
 	case err != nil:
 		return err
 	}
-	c.dl.active.Store(true)
+	if !c.dl.active.Load() {
+		c.dl.active.Store(true)
+	}
 	i, skip := written(chunks, n)
 	recycle(chunks[:i])
 	chunks = chunks[i:]
@@ -393,8 +396,9 @@ func written(bufs [][]byte, n int) (i, skip int) {
 func recycle(chunks [][]byte) {
 	for _, b := range chunks {
 		if cap(b) == queueChunk {
-			b = b[:0]
-			queueChunks.Put(&b)
+			p := new([]byte) // only for a chunk put back: &b would cost one a chunk
+			*p = b[:0]
+			queueChunks.Put(p)
 		}
 	}
 }
@@ -503,31 +507,51 @@ func (c *Conn) writeAll(chunks [][]byte) error {
 		_, err := bufs.WriteTo(c.nc)
 		return writeError(err)
 	}
-	var i, skip int
-	var werr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		for i < len(chunks) {
-			n, err := writevNow(int(fd), chunks[i:], skip)
-			switch err {
-			case nil:
-			case unix.EAGAIN:
-				return false // wait until writable
-			default:
-				werr = err
-				return true
-			}
-			k, rest := written(chunks[i:], skip+n)
-			i, skip = i+k, rest
-		}
-		return true
-	})
+	w := &c.w
+	if w.fn == nil {
+		w.fn = w.write // made once: a closure a write would allocate
+	}
+	w.chunks, w.i, w.skip, w.err = chunks, 0, 0, nil
+	err := c.raw.Write(w.fn)
+	werr := w.err
+	w.chunks, w.err = nil, nil
 	if err == nil && werr == nil {
-		c.dl.active.Store(true)
+		if !c.dl.active.Load() {
+			c.dl.active.Store(true)
+		}
 	}
 	if err == nil {
 		err = werr
 	}
 	return writeError(err)
+}
+
+// blockingWrite is the state of a write of chunks whole, kept in the Conn
+// so that a write allocates nothing.
+type blockingWrite struct {
+	chunks  [][]byte
+	i, skip int   // where the write is: in chunks[i], skip bytes into it
+	err     error // the write failed
+	fn      func(fd uintptr) bool
+}
+
+// write writes as much of the chunks as the socket takes now, and reports
+// whether it is done (written, or failed).
+func (w *blockingWrite) write(fd uintptr) bool {
+	for w.i < len(w.chunks) {
+		n, err := writevNow(int(fd), w.chunks[w.i:], w.skip)
+		switch err {
+		case nil:
+		case unix.EAGAIN:
+			return false // wait until writable
+		default:
+			w.err = err
+			return true
+		}
+		k, rest := written(w.chunks[w.i:], w.skip+n)
+		w.i, w.skip = w.i+k, rest
+	}
+	return true
 }
 
 // writeError names a write that found the peer gone.
