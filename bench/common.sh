@@ -21,3 +21,14 @@ build() {
 	fi
 	(cd "$here/.." && for p in "$@"; do go build -o "$work/$(basename "$p")" "$p"; done)
 }
+
+# need_nats puts nats-server and nats on PATH: as they are there, else
+# installed from the Go module proxy into the work directory.
+need_nats() {
+	if ! command -v nats-server > /dev/null || ! command -v nats > /dev/null; then
+		echo "bench: installing nats-server and nats into $work/gobin" >&2
+		GOBIN=$work/gobin go install github.com/nats-io/nats-server/v2@v2.15.2 >&2
+		GOBIN=$work/gobin go install github.com/nats-io/natscli/nats@v0.5.0 >&2
+		export PATH=$work/gobin:$PATH
+	fi
+}

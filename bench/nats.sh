@@ -19,12 +19,7 @@ if [ "${1:-}" = --quick ]; then
 fi
 . "$(dirname "$0")/common.sh"
 build ./bench/busbench
-if ! command -v nats-server > /dev/null || ! command -v nats > /dev/null; then
-	echo "bench/nats.sh: installing nats-server and nats into $work/gobin" >&2
-	GOBIN=$work/gobin go install github.com/nats-io/nats-server/v2@v2.15.2 >&2
-	GOBIN=$work/gobin go install github.com/nats-io/natscli/nats@v0.5.0 >&2
-	export PATH=$work/gobin:$PATH
-fi
+need_nats
 msgs=100000
 if [ -n "$quick" ]; then
 	msgs=2000

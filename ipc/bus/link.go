@@ -215,18 +215,7 @@ func (b *Bus) remoteCall(to string, id uint64, from string) *client {
 // LinkPresence hands a presence notice about a client of another bus to
 // the local subscribers of the presence group.
 func (b *Bus) LinkPresence(h *Header) {
-	to := b.groups[PresenceGroup]
-	if len(to) == 0 {
-		return
-	}
-	note, err := appendEnvelope(b.note[:0], h, nil)
-	if err != nil {
-		return
-	}
-	b.note = note
-	for _, m := range to {
-		b.deliver(m, note)
-	}
+	b.announce(h)
 }
 
 // LinkMembers returns the bus's clients as a listing shows them, in

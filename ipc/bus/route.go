@@ -270,13 +270,19 @@ func (b *Bus) dropMember(g string, cl *client) {
 
 // presence tells the presence group what cl did.
 func (b *Bus) presence(event string, cl *client, group string, groups []string) {
-	to := b.groups[PresenceGroup]
 	p := cl.conn.Peer()
 	h := &Header{Op: "presence", Event: event, Addr: cl.addr, Group: group,
 		Groups: groups, PID: p.PID, UID: &p.UID, GID: &p.GID}
 	if b.opts.Link != nil {
 		b.opts.Link.Presence(h)
 	}
+	b.announce(h)
+}
+
+// announce delivers the presence notice h to the local subscribers of
+// the presence group.
+func (b *Bus) announce(h *Header) {
+	to := b.groups[PresenceGroup]
 	if len(to) == 0 {
 		return
 	}
