@@ -64,13 +64,11 @@ func (e *execMode) start(c *ipc.Conn) error {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := e.s.shellCommand(ctx, e.s.cfg.exec, c)
-	if e.s.cfg.lineBuffered && !e.s.cfg.raw {
-		cmd.Env = lineBufferedEnv(cmd.Env)
+	p := &clientProc{conn: c, in: newInbox(ipc.DefaultQueueBytes), cancel: cancel, end: newClientEnd()}
+	stdin, stdout, err := e.startProc(ctx, p, e.s.shellCommand(ctx, e.s.cfg.exec, c))
+	if cmd, ok := e.s.shellAgain(ctx, err, e.s.cfg.exec, c); ok {
+		stdin, stdout, err = e.startProc(ctx, p, cmd)
 	}
-	p := &clientProc{conn: c, cmd: cmd, in: newInbox(ipc.DefaultQueueBytes), cancel: cancel, end: newClientEnd()}
-	askPidfd(cmd, &p.pidfd)
-	stdin, stdout, err := startPiped(cmd)
 	if err != nil {
 		cancel()
 		return err
@@ -93,6 +91,16 @@ func (e *execMode) start(c *ipc.Conn) error {
 		e.relay(p, stdout)
 	}()
 	return nil
+}
+
+// startProc starts cmd as p's process, with the environment of --exec.
+func (e *execMode) startProc(ctx context.Context, p *clientProc, cmd *exec.Cmd) (stdin, stdout *os.File, err error) {
+	if e.s.cfg.lineBuffered && !e.s.cfg.raw {
+		cmd.Env = lineBufferedEnv(cmd.Env)
+	}
+	p.cmd = cmd
+	askPidfd(cmd, &p.pidfd)
+	return startPiped(cmd)
 }
 
 // startPiped starts cmd with a pipe on its stdin and one on its stdout,

@@ -232,13 +232,15 @@ func (h *handlerMode) run(c *ipc.Conn, p []byte) ([]byte, error) {
 		ctx, cancel = context.WithTimeout(ctx, d)
 	}
 	defer cancel()
-	cmd := h.s.shellCommand(ctx, h.s.cfg.handler, c, "IPCMSGSIZE="+strconv.Itoa(len(p)))
-	cmd.Stdin = bytes.NewReader(handlerInput(p, h.s.cfg.raw))
+	size := "IPCMSGSIZE=" + strconv.Itoa(len(p))
 	out := &cappedBuffer{max: h.s.cfg.maxSize, over: cancel}
-	cmd.Stdout = out
 	var pidfd int
-	askPidfd(cmd, &pidfd)
-	err := h.start(cmd)
+	cmd := h.s.shellCommand(ctx, h.s.cfg.handler, c, size)
+	err := h.start(cmd, p, out, &pidfd)
+	if again, ok := h.s.shellAgain(ctx, err, h.s.cfg.handler, c, size); ok {
+		cmd = again
+		err = h.start(cmd, p, out, &pidfd)
+	}
 	if err == nil {
 		waitExited(pidfd)
 		err = cmd.Wait()
@@ -275,9 +277,13 @@ func handlerReply(out []byte, raw bool) []byte {
 	return bytes.TrimSuffix(out, []byte("\n"))
 }
 
-// start starts cmd, unless the shutdown has killed the handlers already,
+// start starts cmd on message p, its output to out and its pidfd in
+// *pidfd, unless the shutdown has killed the handlers already,
 // and counts it as running, so that stop can kill it.
-func (h *handlerMode) start(cmd *exec.Cmd) error {
+func (h *handlerMode) start(cmd *exec.Cmd, p []byte, out *cappedBuffer, pidfd *int) error {
+	cmd.Stdin = bytes.NewReader(handlerInput(p, h.s.cfg.raw))
+	cmd.Stdout = out
+	askPidfd(cmd, pidfd)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.killed {

@@ -20,8 +20,24 @@ import (
 // own so that ending it ends what it started too. Cancelling ctx sends the
 // group SIGTERM, and SIGKILL exitGrace later.
 func (s *server) shellCommand(ctx context.Context, line string, c *ipc.Conn, extra ...string) *exec.Cmd {
+	return s.procCommand(ctx, line, false, c, extra...)
+}
+
+// shellAgain returns, when err is a failure of cmd.Start to execute line's
+// words as a program that is no binary and has no #! line, the command to
+// run instead: /bin/sh -c line, which runs such a file as a shell script.
+func (s *server) shellAgain(ctx context.Context, err error, line string, c *ipc.Conn, extra ...string) (*exec.Cmd, bool) {
+	if !errors.Is(err, syscall.ENOEXEC) {
+		return nil, false
+	}
+	return s.procCommand(ctx, line, true, c, extra...), true
+}
+
+// procCommand is shellCommand, through the shell whatever line is when shell
+// is set.
+func (s *server) procCommand(ctx context.Context, line string, shell bool, c *ipc.Conn, extra ...string) *exec.Cmd {
 	var cmd *exec.Cmd
-	if path, words, ok := plainWords(line); ok {
+	if path, words, ok := plainWords(line); ok && !shell {
 		cmd = exec.CommandContext(ctx, path, words[1:]...)
 		cmd.Args[0] = words[0]
 	} else {
