@@ -125,8 +125,24 @@ func runSwitch(c *cli.Context) error {
 	if err := mgr.ready("switching " + b.Addr() + " to " + switchTarget(b)); err != nil {
 		return err
 	}
-	defer context.AfterFunc(ctx, mgr.stopping)()
+	defer stoppingOnDone(ctx, mgr)()
 	return b.Serve(ctx)
+}
+
+// stoppingOnDone tells the service manager the switch is stopping as soon
+// as ctx ends, and returns what to defer: it waits for that word to be
+// sent, so that the process does not exit with it still on its way.
+func stoppingOnDone(ctx context.Context, mgr *manager) func() {
+	sent := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		mgr.stopping()
+		close(sent)
+	})
+	return func() {
+		if !stop() {
+			<-sent
+		}
+	}
 }
 
 // switchBridge builds the bridge the command line describes.
