@@ -125,17 +125,18 @@ func runSwitch(c *cli.Context) error {
 	if err := mgr.ready("switching " + b.Addr() + " to " + switchTarget(b)); err != nil {
 		return err
 	}
-	defer stoppingOnDone(ctx, mgr)()
+	defer stoppingOnDone(ctx, mgr.stopping)()
 	return b.Serve(ctx)
 }
 
-// stoppingOnDone tells the service manager the switch is stopping as soon
-// as ctx ends, and returns what to defer: it waits for that word to be
-// sent, so that the process does not exit with it still on its way.
-func stoppingOnDone(ctx context.Context, mgr *manager) func() {
+// stoppingOnDone runs stopping (telling the service manager the switch is
+// stopping) as soon as ctx ends, and returns what to defer: it waits for
+// stopping to finish, so that the process does not exit with the word
+// still on its way.
+func stoppingOnDone(ctx context.Context, stopping func()) func() {
 	sent := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
-		mgr.stopping()
+		stopping()
 		close(sent)
 	})
 	return func() {
