@@ -60,7 +60,7 @@ nats_rate() {
 	done
 	nats bench pub fanout --clients 1 --msgs "$m" --size 64 --no-progress > "$work/nats.pub" 2>&1
 	wait "$sub"
-	sed -n 's/.*subscriber.*stats: \([0-9,]*\) msgs\/sec.*/\1/p' "$work/nats.sub" | tr -d , | tail -1
+	nats_sub_rate "$work/nats.sub"
 }
 
 for n in 1 10 100; do
@@ -68,7 +68,7 @@ for n in 1 10 100; do
 	lost=$(dropped)
 	theirs=$(nats_rate "$n")
 	echo "bus fan-out, 64-byte messages, $n subscribers: ipcctl $ours deliveries/s ($lost dropped)," \
-		"nats $theirs deliveries/s, ratio $(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2f", a / b }')"
+		"nats $theirs deliveries/s, ratio $(ratio "$ours" "$theirs")"
 	bar=reported
 	if [ "$n" = 100 ]; then
 		bar="ratio>=1"
@@ -92,7 +92,7 @@ kill "$stalled"
 wait "$stalled" 2> /dev/null || true
 after=$(rss)
 echo "bus fan-out, 10 subscribers and one stalled (SIGSTOP): $with and $with2 deliveries/s against $plain without it" \
-	"(ratio $(awk -v a="$with" -v b="$plain" 'BEGIN { printf "%.2f", a / b }'), bar >= 0.90);" \
+	"(ratio $(ratio "$with" "$plain"), bar >= 0.90);" \
 	"bus RSS $before KiB before, $during and $during2 KiB with it stalled, $after KiB after"
 record "bus fan-out, 10 subscribers, one stalled: deliveries/s" "$with" "$plain" deliveries/s "ratio>=0.9"
 record "bus fan-out, one stalled: bus RSS growth" "$((during2 - before))" - KiB reported

@@ -83,7 +83,7 @@ done
 read -r pong nng cat socatcat s6cat < <(awk -F '\t' '{ printf "%s ", $2 } END { for (i = NR; i < 5; i++) printf "- "; print "" }' "$work/send.tsv")
 read -r pongf nngf _ < <(awk -F '\t' '{ printf "%s ", $5 } END { print "" }' "$work/send.tsv")
 echo "send --wait one-shot: ipcctl $pong ms (serve and awk), nngcat $nng ms (medians)," \
-	"ratio $(awk -v a="$pong" -v b="$nng" 'BEGIN { printf "%.2f", a / b }') (bar < 1)"
+	"ratio $(ratio "$pong" "$nng") (bar < 1)"
 record "\`send --wait\` one-shot / \`nngcat --req\`" "$pong" "$nng" ms "ratio<1"
 echo "send --wait one-shot page faults: ipcctl $pongf, nngcat $nngf (medians)"
 record "\`send --wait\` one-shot page faults / \`nngcat --req\`" "$pongf" "$nngf" faults -

@@ -32,3 +32,12 @@ need_nats() {
 		export PATH=$work/gobin:$PATH
 	fi
 }
+
+# ratio A B prints A / B with two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# nats_sub_rate FILE prints the msgs/sec of the subscriber in the output
+# of nats bench FILE holds.
+nats_sub_rate() {
+	sed -n 's/.*subscriber.*stats: \([0-9,]*\) msgs\/sec.*/\1/p' "$1" | tr -d , | tail -1
+}

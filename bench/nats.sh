@@ -68,7 +68,7 @@ nats_rate() {
 	sleep 0.2 # the route's interest is in place on server 1 once it counts them
 	nats --server "$url_1" bench pub fanout --clients 1 --msgs "$msgs" --size 64 --no-progress > "$work/nats.pub" 2>&1
 	wait "$sub"
-	sed -n 's/.*subscriber.*stats: \([0-9,]*\) msgs\/sec.*/\1/p' "$work/nats.sub" | tr -d , | tail -1
+	nats_sub_rate "$work/nats.sub"
 }
 
 for n in 1 10; do
@@ -76,7 +76,7 @@ for n in 1 10; do
 	lost=$(sed -n 's/.* dropped=\([0-9]*\) lost=\([0-9]*\) .*/\1 dropped, \2 lost/p' "$work/busbench.out")
 	theirs=$(nats_rate "$n")
 	echo "cross-bus fan-out over NATS, 64-byte messages, $n subscribers: ipcctl $ours deliveries/s ($lost)," \
-		"nats bench $theirs deliveries/s, ratio $(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2f", a / b }')"
+		"nats bench $theirs deliveries/s, ratio $(ratio "$ours" "$theirs")"
 	bar=reported
 	if [ "$n" = 1 ]; then
 		bar="ratio>=0.67"

@@ -46,5 +46,5 @@ rate() {
 ours=$(rate switch)
 theirs=$(rate direct)
 echo "NATS requests, one at a time: through switch to serve --exec cat $ours/s, nats reply $theirs/s," \
-	"ratio $(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2f", a / b }')"
+	"ratio $(ratio "$ours" "$theirs")"
 record "NATS request through switch (vs nats reply)" "$ours" "$theirs" requests/s reported

@@ -16,7 +16,6 @@ build ./bench/minimal ./bench/turns
 "$work/turns" -runs "$runs" "$work/minimal" "$work/ipcctl --version" > "$work/startup.tsv"
 read -r base basef < <(awk -F '\t' 'NR == 1 { print $2, $5 }' "$work/startup.tsv")
 read -r ours oursf < <(awk -F '\t' 'NR == 2 { print $2, $5 }' "$work/startup.tsv")
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "start-up: ipcctl --version $ours ms, minimal Go binary $base ms (medians in turns)," \
 	"ratio $(ratio "$ours" "$base") (bar <= 1.3)"
 record "start-up: \`ipcctl --version\` / a minimal Go binary" "$ours" "$base" ms "ratio<=1.3"
