@@ -331,23 +331,14 @@ func install(dir, bin, module string) error {
 	return nil
 }
 
-// goTool returns the go command of the toolchain running the tests when
-// it can be found, else go from the PATH.
+// goTool returns the go command of $GOROOT when it is set, else go from
+// the PATH.
 func goTool() string {
 	if root := os.Getenv("GOROOT"); root != "" {
-		if p := filepath.Join(root, "bin", "go"); exists(p) {
-			return p
-		}
-	}
-	if out, err := exec.Command("go", "env", "GOROOT").Output(); err == nil {
-		if p := filepath.Join(strings.TrimSpace(string(out)), "bin", "go"); exists(p) {
+		p := filepath.Join(root, "bin", "go")
+		if _, err := os.Stat(p); err == nil {
 			return p
 		}
 	}
 	return "go"
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
