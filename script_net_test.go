@@ -140,3 +140,27 @@ func portOf(ts *testscript.TestScript, url string) string {
 	}
 	return url[:at] + string(m[1]) + url[at+end:]
 }
+
+// cmdPortfree waits until nothing listens on the TCP port PORT of any
+// address, so that an example of the docs that binds a fixed port as it
+// is written does not fail at random against another program holding it:
+// it fails, saying so, only if the port stays taken for TIMEOUT.
+func cmdPortfree(ts *testscript.TestScript, neg bool, args []string) {
+	timeout := waitArgs(ts, args, 1, "portfree PORT [TIMEOUT]")
+	if neg {
+		ts.Fatalf("usage: portfree PORT [TIMEOUT]")
+	}
+	addr := net.JoinHostPort("", args[0])
+	var err error
+	free := poll(timeout, func() bool {
+		var l net.Listener
+		if l, err = net.Listen("tcp", addr); err != nil {
+			return false
+		}
+		l.Close()
+		return true
+	})
+	if !free {
+		ts.Fatalf("port %s stays taken after %v (%v): the examples bind it as the docs write them", args[0], timeout, err)
+	}
+}

@@ -48,6 +48,7 @@ const defaultWait = 30 * time.Second
 //	                              for 127.0.0.1 in DIR (see script_net_test.go)
 //	wsclient [-n N] URL FILE MSG...
 //	                              send MSGs over a WebSocket, write N replies to FILE
+//	portfree PORT [TIMEOUT]       wait until nothing listens on TCP port PORT
 //	startline NAME FILE           start the one command line in FILE as start
 //	                              does, run by sh as it is written (for the
 //	                              examples of the docs, which must work verbatim)
@@ -74,6 +75,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	// in script_net_test.go
 	"gencert":  cmdGencert,
 	"wsclient": cmdWsclient,
+	"portfree": cmdPortfree,
 	// in script_nats_test.go
 	"natscluster": cmdNatscluster,
 	"natskill":    cmdNatskill,
