@@ -128,6 +128,8 @@ type udpListener struct {
 	done    chan struct{}
 	once    sync.Once
 	dropped rateLimit
+	reports chan error   // to reportDrops, one at a time
+	unsaid  atomic.Int64 // datagrams dropped since the last report
 }
 
 // listenUDP binds a UDP socket for e and starts reading it.
@@ -157,6 +159,10 @@ func serveUDP(pc *net.UDPConn, opts EndpointOptions) *udpListener {
 		peers:  make(map[netip.AddrPort]*UDPConn),
 		accept: make(chan *UDPConn, uo.MaxPeers),
 		done:   make(chan struct{}),
+	}
+	if l.report != nil {
+		l.reports = make(chan error, 1)
+		go l.reportDrops()
 	}
 	go l.read()
 	return l
@@ -240,10 +246,37 @@ func (l *udpListener) forget(c *UDPConn) {
 	}
 }
 
-// drop reports a datagram dropped, at most once a second.
+// drop reports a datagram dropped, at most once a second, saying how many
+// more were dropped since the last report. The report is made by
+// reportDrops, so that one stuck on a full stdout never stalls reading.
 func (l *udpListener) drop(err error) {
-	if l.report != nil && l.dropped.allow() {
-		l.report(err)
+	if l.report == nil {
+		return
+	}
+	if !l.dropped.allow() {
+		l.unsaid.Add(1)
+		return
+	}
+	n := l.unsaid.Swap(0)
+	if n > 0 {
+		err = fmt.Errorf("%w (and %d more datagrams dropped since the last report)", err, n)
+	}
+	select {
+	case l.reports <- err:
+	default: // the last report is not made yet
+		l.unsaid.Add(n + 1)
+	}
+}
+
+// reportDrops makes drop's reports until the listener closes.
+func (l *udpListener) reportDrops() {
+	for {
+		select {
+		case err := <-l.reports:
+			l.report(err)
+		case <-l.done:
+			return
+		}
 	}
 }
 

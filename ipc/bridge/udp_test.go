@@ -89,7 +89,8 @@ func TestUDPPeers(t *testing.T) {
 }
 
 // TestUDPBounds: senders past MaxPeers are dropped and reported, and so
-// is a datagram over MaxSize.
+// is a datagram over MaxSize; drops within a second of a report are
+// counted in the next one.
 func TestUDPBounds(t *testing.T) {
 	l, reports := listenUDPTest(t, EndpointOptions{MaxSize: 10, UDP: UDPOptions{Idle: time.Hour, MaxPeers: 1}})
 	sendUDP(t, l, "one")
@@ -111,6 +112,18 @@ func TestUDPBounds(t *testing.T) {
 		t.Fatalf("a datagram over MaxSize is not reported: %q", reports())
 	}
 	if r := reports()[1]; !strings.Contains(r, "a datagram of 11 bytes") {
+		t.Fatalf("report %q", r)
+	}
+	sendUDP(t, l, strings.Repeat("y", 12)) // within the second: counted, said later
+	if !poll(func() bool { return l.unsaid.Load() == 1 }) {
+		t.Fatal("a drop within the second is not counted")
+	}
+	l.dropped.next.Store(0)
+	sendUDP(t, l, strings.Repeat("z", 13))
+	if !poll(func() bool { return len(reports()) == 3 }) {
+		t.Fatalf("the next drop is not reported: %q", reports())
+	}
+	if r := reports()[2]; !strings.Contains(r, "a datagram of 13 bytes") || !strings.Contains(r, "and 1 more datagrams dropped") {
 		t.Fatalf("report %q", r)
 	}
 }
@@ -144,4 +157,44 @@ func poll(ready func() bool) bool {
 		}
 	}
 	return false
+}
+
+// TestUDPReportDoesNotStall: a report that blocks (stdout full, say) does
+// not stop the datagrams of others from being read and delivered.
+func TestUDPReportDoesNotStall(t *testing.T) {
+	stuck := make(chan struct{})
+	defer close(stuck)
+	e, err := ParseEndpoint("udp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := listenUDP(e, EndpointOptions{MaxSize: 10, Report: func(error) { <-stuck }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	sendUDP(t, l, strings.Repeat("x", 11)) // over MaxSize: reported, and the report blocks
+	sendUDP(t, l, "after")
+	got := make(chan string, 1)
+	go func() {
+		mc, err := l.Accept()
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		p, err := mc.ReadMessage()
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- string(p)
+	}()
+	select {
+	case p := <-got:
+		if p != "after" {
+			t.Fatalf("read %q, want after", p)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a blocked report stalls the reading of datagrams")
+	}
 }
