@@ -27,7 +27,7 @@ func main() {
 
 // run runs ipcctl on os.Args and returns its exit status.
 func run() int {
-	err := commands.Run(commands.NewApp(versionString()), os.Args)
+	err := commands.Run(commands.NewAppFor(versionString(), os.Args), os.Args)
 	if err != nil && !commands.IsSilent(err) {
 		fmt.Fprintf(os.Stderr, "ipcctl: error: %v\n", err)
 	}

@@ -19,21 +19,53 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// commandList holds the constructors of the subcommands, in the order the
-// help shows them. A new command is one line here.
-var commandList = []func() *cli.Command{
-	serveCommand,
-	sendCommand,
-	listenCommand,
-	connectCommand,
-	switchCommand,
-	timerCommand,
-	dumpCommand,
-	completionCommand,
+// commandTable lists the subcommands in the order the help shows them:
+// the name and one-line usage that ipcctl --help lists (a test checks
+// them against the definitions), and the constructor of the full
+// definition, with its flags, help text and action. A new command is one
+// line here.
+var commandTable = []struct {
+	name, usage string
+	define      func() *cli.Command
+}{
+	{"serve", "become a service: print its events, or run a command per client or per message", serveCommand},
+	{"send", "send messages to a service, and optionally wait for replies", sendCommand},
+	{"listen", "print every message a service sends (subscriber)", listenCommand},
+	{"connect", "talk to a service: stdin lines out, messages in", connectCommand},
+	{"switch", "relay between two endpoints (service, tcp, tls, ws, udp, http), or be a TCPd", switchCommand},
+	{"timer", "print a timer event every DUR", timerCommand},
+	{"dump", "list services, tap one to print its traffic, or decode captured frames", dumpCommand},
+	{"completion", "print a shell completion script", completionCommand},
 }
 
-// NewApp returns the ipcctl application. version is what --version prints.
+// NewApp returns the ipcctl application with every command fully
+// defined, as the man page, the completions and the tests see it. version
+// is what --version prints.
 func NewApp(version string) *cli.App {
+	return newApp(version, globalFlags(), func(string) bool { return true })
+}
+
+// NewAppFor returns the ipcctl application for running the command line
+// args (args[0] is the program name): only the command that args name is
+// fully defined, the others have just the name and usage that ipcctl
+// --help lists. Every start builds the app and one command runs, so the
+// flags and help of the others would be built for nothing.
+func NewAppFor(version string, args []string) *cli.App {
+	flags := globalFlags()
+	name := commandName(args, flagsTakingValue(flags))
+	full := func(cmd string) bool { return cmd == name }
+	switch name {
+	case "help", "completion":
+		// cli's help command shows any command's help; completion
+		// scripts cover every command.
+		full = func(string) bool { return true }
+	}
+	return newApp(version, flags, full)
+}
+
+// newApp returns the application with the global flags and the
+// commands, those for which full is true fully defined.
+func newApp(version string, flags []cli.Flag, full func(name string) bool) *cli.App {
 	app := &cli.App{
 		Name:      "ipcctl",
 		Usage:     "LibIPC-style IPC over Unix sockets for shell scripts",
@@ -48,14 +80,18 @@ func NewApp(version string) *cli.App {
 		// --version is one of our own flags: cli's version flag would take
 		// -v, which is --verbose here.
 		HideVersion:    true,
-		Flags:          globalFlags(),
+		Flags:          flags,
 		Before:         checkGlobals,
 		Action:         rootAction,
 		OnUsageError:   onUsageError,
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
-	for _, newCommand := range commandList {
-		cmd := newCommand()
+	app.Commands = make([]*cli.Command, 0, len(commandTable))
+	for _, entry := range commandTable {
+		cmd := &cli.Command{Name: entry.name, Usage: entry.usage}
+		if full(entry.name) {
+			cmd = entry.define()
+		}
 		if cmd.OnUsageError == nil {
 			cmd.OnUsageError = onUsageError
 		}

@@ -18,23 +18,13 @@ func reorderArgs(app *cli.App, args []string) []string {
 		return args
 	}
 	global := flagsTakingValue(app.Flags)
-	out := []string{args[0]}
-	rest := args[1:]
-
-	// The global flags before the subcommand stay where they are.
-	var name string
-	for len(rest) > 0 {
-		n := flagLen(rest, global)
-		if n == 0 {
-			name = rest[0]
-			break
-		}
-		if n < 0 {
-			return append(out, rest...)
-		}
-		out = append(out, rest[:n]...)
-		rest = rest[n:]
+	i := commandIndex(args, global)
+	if i < 0 || i == len(args) {
+		return args
 	}
+	// The global flags before the subcommand stay where they are.
+	out := append([]string(nil), args[:i]...)
+	name, rest := args[i], args[i:]
 	cmd := findCommand(app.Commands, name)
 	if cmd == nil || len(cmd.Subcommands) > 0 || cmd.SkipFlagParsing {
 		return append(out, rest...)
@@ -77,6 +67,34 @@ func reorderArgs(app *cli.App, args []string) []string {
 		out = append(append(out, "--"), positional...)
 	}
 	return out
+}
+
+// commandIndex returns the index in args (args[0] is the program name) of
+// the subcommand's name: the first argument that is neither a global flag
+// nor a global flag's value. It is len(args) when there is none, and -1
+// when a global flag wants a value at the very end.
+func commandIndex(args []string, global map[string]bool) int {
+	i := 1
+	for i < len(args) {
+		n := flagLen(args[i:], global)
+		switch {
+		case n == 0:
+			return i
+		case n < 0:
+			return -1
+		}
+		i += n
+	}
+	return i
+}
+
+// commandName returns the name of the subcommand that args run, "" when
+// they name none.
+func commandName(args []string, global map[string]bool) string {
+	if i := commandIndex(args, global); i > 0 && i < len(args) {
+		return args[i]
+	}
+	return ""
 }
 
 // flagsTakingValue maps every name and alias of flags to whether the flag
