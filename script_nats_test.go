@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/ipcctl/ipcctl/internal/natstest"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -14,10 +15,24 @@ type natsKey struct{}
 
 // cmdNatscluster starts N real nats-server processes joined by routes on
 // loopback and sets NATS_URL to all their URLs and NATS_URL1...NATS_URLN
-// to each one's; they are killed when the script ends.
+// to each one's; they are killed when the script ends. With -tls the
+// servers speak TLS to their clients and want a client certificate:
+// $WORK/natsauth holds ca.pem, client.pem, client-key.pem and other-ca.pem
+// (a CA that signed nothing of theirs). With -operator they trust an
+// operator (a MEMORY resolver): $WORK/natsauth holds user.creds, of a user
+// they accept, expired.creds and stranger.creds (a user of an account
+// they do not know).
 func cmdNatscluster(ts *testscript.TestScript, neg bool, args []string) {
+	var cfg natstest.Config
+	for len(args) > 1 && strings.HasPrefix(args[0], "-") {
+		extra, err := natsAuth(ts, args[0])
+		ts.Check(err)
+		cfg.Extra += extra
+		cfg.TLS = cfg.TLS || args[0] == "-tls"
+		args = args[1:]
+	}
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: natscluster N")
+		ts.Fatalf("usage: natscluster [-tls] [-operator] N")
 	}
 	n, err := strconv.Atoi(args[0])
 	if err != nil || n < 1 || n > 9 {
@@ -28,7 +43,7 @@ func cmdNatscluster(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	dir, err := os.MkdirTemp("", "nats")
 	ts.Check(err)
-	c, err := natstest.Start(dir, n)
+	c, err := natstest.StartConfig(dir, n, cfg)
 	ts.Check(err)
 	ts.Defer(func() { c.Stop(); os.RemoveAll(dir) })
 	*ts.Value(natsKey{}).(**natstest.Cluster) = c
@@ -36,6 +51,22 @@ func cmdNatscluster(ts *testscript.TestScript, neg bool, args []string) {
 	for i, s := range c.Servers {
 		ts.Setenv("NATS_URL"+strconv.Itoa(i+1), s.URL)
 	}
+}
+
+// natsAuth writes the files of option opt of natscluster in
+// $WORK/natsauth and returns the servers' configuration for them.
+func natsAuth(ts *testscript.TestScript, opt string) (string, error) {
+	dir := ts.MkAbs("natsauth")
+	switch opt {
+	case "-tls":
+		f, err := natstest.WriteTLS(dir)
+		return f.ServerConfig(), err
+	case "-operator":
+		o, err := natstest.WriteOperator(dir)
+		return o.Config, err
+	}
+	ts.Fatalf("natscluster: unknown option %s (want -tls or -operator)", opt)
+	return "", nil
 }
 
 // cmdNatskill kills server I (1...N) of the cluster with SIGKILL, and with

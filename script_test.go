@@ -256,7 +256,7 @@ type envKeysKey struct{}
 // variables from the start, and the ones ipcctl reads, as they are now.
 func scriptEnv(ts *testscript.TestScript) []string {
 	keys := append(ts.Value(envKeysKey{}).([]string), "IPC_RUNDIR", "RUNDIR", "IPC_NETWORK", "NO_COLOR", "NOTIFY_SOCKET",
-		"NATS_URL", "NATS_URL1", "NATS_URL2", "NATS_URL3")
+		"NATS_URL", "NATS_URL1", "NATS_URL2", "NATS_URL3", "NATS_CREDS", "NATS_CERT", "NATS_KEY", "NATS_CA")
 	var env []string
 	seen := map[string]bool{}
 	for _, k := range keys {

@@ -23,10 +23,11 @@ import (
 
 // docFlag is a flag as the documentation sees it.
 type docFlag struct {
-	long, short string // without dashes; either may be empty
-	placeholder string // empty for a boolean flag
-	usage       string // with the placeholder unquoted
-	def         string // default value, if worth showing
+	long, short string   // without dashes; either may be empty
+	placeholder string   // empty for a boolean flag
+	usage       string   // with the placeholder unquoted
+	def         string   // default value, if worth showing
+	env         []string // the variables it is read from when not given
 	choices     []string
 	file        bool
 }
@@ -129,6 +130,7 @@ func docFlagOf(f cli.Flag) docFlag {
 	if v := df.GetValue(); v != "" && v != "0" && v != "0s" {
 		d.def = v
 	}
+	d.env = df.GetEnvVars()
 	switch f := f.(type) {
 	case *cli.StringFlag:
 		d.file = f.TakesFile

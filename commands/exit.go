@@ -33,7 +33,7 @@ var ExitStatuses = []struct {
 	{ExitUsage, "usage error (unknown flag, missing argument, bad flag value, bad service name, malformed IPC_NETWORK)"},
 	{ExitBadData, "bad data (frame over the limit, malformed input)"},
 	{ExitUnavailable, "service unavailable (no such service, nothing listening, refused)"},
-	{ExitPermission, "permission denied (run directory or socket, or refused by the service's UID/GID check)"},
+	{ExitPermission, "permission denied (run directory or socket, refused by the service's UID/GID check, or NATS servers refusing the credentials or TLS)"},
 	{ExitTimeout, "timed out (--timeout, --wait-service)"},
 }
 

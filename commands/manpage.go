@@ -145,6 +145,9 @@ func writeManFlags(b *strings.Builder, flags []docFlag) {
 		if f.def != "" {
 			text += " (default: " + f.def + ")"
 		}
+		if len(f.env) > 0 {
+			text += " [$" + strings.Join(f.env, ", $") + "]"
+		}
 		fmt.Fprintf(b, ".TP\n%s\n%s\n", head, roffEscape(text))
 	}
 }

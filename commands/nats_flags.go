@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"os"
+
 	"github.com/ipcctl/ipcctl/ipc/natsopt"
 	"github.com/urfave/cli/v2"
 )
@@ -15,14 +17,33 @@ func natsURLFlag() cli.Flag {
 
 // natsAuthFlags are the credentials and TLS files of a NATS connection,
 // named as the nats command-line client's --creds, --tlscert, --tlskey
-// and --tlsca.
+// and --tlsca, and read from its variables when not given.
 func natsAuthFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "nats-creds", Usage: "NATS user credentials `FILE` (JWT and NKey seed)", TakesFile: true},
-		&cli.StringFlag{Name: "nats-tls-cert", Usage: "TLS client certificate `FILE` (PEM) for NATS", TakesFile: true},
-		&cli.StringFlag{Name: "nats-tls-key", Usage: "TLS client key `FILE` (PEM) for NATS", TakesFile: true},
-		&cli.StringFlag{Name: "nats-tls-ca", Usage: "verify the NATS servers with the CA certificates in `FILE`", TakesFile: true},
+	var flags []cli.Flag
+	for _, f := range natsAuth {
+		flags = append(flags, &cli.StringFlag{Name: f.flag, Usage: f.usage, EnvVars: []string{f.env}, TakesFile: true})
 	}
+	return flags
+}
+
+// natsAuth are the flags of natsAuthFlags and the nats CLI's variables
+// they default to.
+var natsAuth = []struct{ flag, env, usage string }{
+	{"nats-creds", "NATS_CREDS", "NATS user credentials `FILE` (JWT and NKey seed)"},
+	{"nats-tls-cert", "NATS_CERT", "TLS client certificate `FILE` (PEM) for NATS"},
+	{"nats-tls-key", "NATS_KEY", "TLS client key `FILE` (PEM) for NATS"},
+	{"nats-tls-ca", "NATS_CA", "verify the NATS servers with the CA certificates in `FILE`"},
+}
+
+// natsAuthGiven returns the first of natsAuthFlags given on the command
+// line, "" for none: one that comes from its variable alone is not.
+func natsAuthGiven(c *cli.Context) string {
+	for _, f := range natsAuth {
+		if c.IsSet(f.flag) && (os.Getenv(f.env) == "" || os.Getenv(f.env) != c.String(f.flag)) {
+			return f.flag
+		}
+	}
+	return ""
 }
 
 // natsOptionsOf reads the NATS flags of c; urls, when not empty, stands for

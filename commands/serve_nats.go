@@ -44,10 +44,11 @@ type serveNats struct {
 func serveNatsOf(c *cli.Context, name string, isBus bool) (*serveNats, error) {
 	joined := c.IsSet("nats") || c.IsSet("nats-prefix")
 	if !joined {
-		for _, f := range []string{"nats-creds", "nats-tls-cert", "nats-tls-key", "nats-tls-ca", "nats-heartbeat"} {
-			if c.IsSet(f) {
-				return nil, UsageErrorf("--%s goes with --nats", f)
-			}
+		if f := natsAuthGiven(c); f != "" {
+			return nil, UsageErrorf("--%s goes with --nats", f)
+		}
+		if c.IsSet("nats-heartbeat") {
+			return nil, UsageErrorf("--nats-heartbeat goes with --nats")
 		}
 		return nil, nil
 	}

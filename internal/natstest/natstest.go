@@ -57,6 +57,17 @@ type Server struct {
 	port, cport, mport     string
 	dir, bin, cluster, log string
 	routes                 []string
+	cfg                    Config
+}
+
+// Config is what the servers of a cluster run with beyond the defaults.
+type Config struct {
+	// Extra is more of the server's configuration file: a tls block, an
+	// operator.
+	Extra string
+	// TLS says that Extra makes the clients speak TLS: the URLs are
+	// tls://.
+	TLS bool
 }
 
 // Cluster is a set of nats-server processes joined by routes.
@@ -67,6 +78,11 @@ type Cluster struct {
 // Start runs n servers joined by routes, their files under dir, and waits
 // until every one has a route to every other.
 func Start(dir string, n int) (*Cluster, error) {
+	return StartConfig(dir, n, Config{})
+}
+
+// StartConfig is Start with servers configured by cfg.
+func StartConfig(dir string, n int, cfg Config) (*Cluster, error) {
 	bin, err := ServerBinary()
 	if err != nil {
 		return nil, err
@@ -78,7 +94,7 @@ func Start(dir string, n int) (*Cluster, error) {
 		s := &Server{
 			Name: fmt.Sprintf("s%d", i+1), bin: bin, cluster: name,
 			dir: filepath.Join(dir, fmt.Sprintf("nats%d", i+1)), port: "-1", cport: "-1", mport: "-1",
-			routes: routes,
+			routes: routes, cfg: cfg,
 		}
 		if err := s.start(); err != nil {
 			c.Stop()
@@ -213,6 +229,13 @@ func (s *Server) start() error {
 	if len(s.routes) > 0 {
 		args = append(args, "--routes", strings.Join(s.routes, ","))
 	}
+	if s.cfg.Extra != "" {
+		conf := filepath.Join(s.dir, "server.conf")
+		if err := os.WriteFile(conf, []byte(s.cfg.Extra), 0o644); err != nil {
+			return err
+		}
+		args = append(args, "-c", conf)
+	}
 	s.log = filepath.Join(s.dir, "log")
 	logf, err := os.OpenFile(s.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -237,6 +260,9 @@ func (s *Server) start() error {
 		return err
 	}
 	s.URL = "nats://127.0.0.1:" + s.port
+	if s.cfg.TLS {
+		s.URL = "tls://127.0.0.1:" + s.port
+	}
 	return nil
 }
 

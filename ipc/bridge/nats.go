@@ -145,12 +145,16 @@ func (e Endpoint) natsString() string {
 
 // natsConnect connects to the endpoint's servers with opts' credentials.
 // A client of a local service is refused (ErrRefused) at once when no
-// server answers, as a closed port would be; a switch waits instead.
+// server answers, as a closed port would be; a switch waits instead. A
+// server that refuses the credentials or TLS is ErrPermission for both.
 func (e Endpoint) natsConnect(o natsopt.Options, name string, more ...nats.Option) (*nats.Conn, error) {
 	if e.Host != "" {
 		o.URLs = e.Host
 	}
 	nc, err := o.Connect(name, more...)
+	if errors.Is(err, ipc.ErrPermission) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: cannot connect to NATS at %s: %v", ipc.ErrRefused, o.Servers(), err)
 	}

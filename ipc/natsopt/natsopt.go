@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipcctl/ipcctl/ipc"
 	"github.com/nats-io/nats.go"
 )
 
@@ -113,10 +114,36 @@ func (o Options) NATS(name string, more ...nats.Option) []nats.Option {
 	return append(opts, more...)
 }
 
-// Connect connects to the servers, as NATS returns them.
+// Connect connects to the servers, as NATS returns them. The first
+// connection is tried at once: a server that refuses the credentials or
+// the TLS handshake is an error wrapping ipc.ErrPermission, since trying
+// again would not help; a server that is down is tried again in the
+// background, as later connections are.
 func (o Options) Connect(name string, more ...nats.Option) (*nats.Conn, error) {
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
-	return nats.Connect(o.Servers(), o.NATS(name, more...)...)
+	opts := o.NATS(name, more...)
+	once := append(opts[:len(opts):len(opts)], nats.RetryOnFailedConnect(false))
+	nc, err := nats.Connect(o.Servers(), once...)
+	if err == nil {
+		return nc, nil
+	}
+	if why := o.refusal(err); why != "" {
+		return nil, fmt.Errorf("%w: NATS at %s %s: %v", ipc.ErrPermission, o.Servers(), why, err)
+	}
+	if !retried(opts) {
+		return nil, err
+	}
+	return nats.Connect(o.Servers(), opts...)
+}
+
+// retried reports whether opts, applied in order, retry a failed first
+// connection.
+func retried(opts []nats.Option) bool {
+	var no nats.Options
+	for _, opt := range opts {
+		opt(&no)
+	}
+	return no.RetryOnFailedConnect
 }
