@@ -11,7 +11,9 @@ import (
 const dumpBusDescription = "\n\nWith NAME --members, dump lists the clients of the bus NAME (serve --bus), " +
 	"one \"member\" event each, in the order they connected: the client's address, its pid, uid " +
 	"and gid, and groups= its groups (separated by spaces in text, an array in JSON). " +
-	"--group G lists the members of G only. dump's own connection is left out.\n\n" +
+	"--group G lists the members of G only. dump's own connection is left out. On a bus joined to NATS " +
+	"(serve --bus --nats), the clients of the other buses follow, as addresses ADDR@ID with bus=HOST/NAME " +
+	"their bus, as its presence notices told this bus of them.\n\n" +
 	"  ipcctl dump events --members --group config"
 
 // dumpBusFlags are dump's bus flags.
@@ -56,6 +58,9 @@ func (d *dumper) members(c *cli.Context, g Globals) error {
 		r := format.Record{Event: "member", Client: m.Addr,
 			Peer:   &format.Peer{PID: m.PID, UID: m.UID, GID: m.GID},
 			Fields: []format.Field{{Key: "groups", Value: nonNil(m.Groups)}}}
+		if m.Bus != "" {
+			r.Fields = append(r.Fields, format.Field{Key: "bus", Value: m.Bus})
+		}
 		if err := d.enc.Write(&r); err != nil {
 			return err
 		}

@@ -64,6 +64,9 @@ type Member struct {
 	PID    int      `json:"pid"`
 	UID    int      `json:"uid"`
 	GID    int      `json:"gid"`
+	// Bus names the bus of a client of another bus (HOST/NAME); "" for
+	// this bus's own.
+	Bus string `json:"bus,omitempty"`
 }
 
 // Encode returns the envelope of h and body: h as one line of compact

@@ -34,6 +34,10 @@ type Link interface {
 	Lost(reply any, from, reason string)
 	// Presence passes on a presence notice about a local client.
 	Presence(h *Header)
+	// Members returns the clients of the other buses that the link knows
+	// of (the members of group g only, when g is not ""), each with its
+	// Bus, in any order.
+	Members(g string) []Member
 }
 
 // Outbound is what a local client sends to the other buses. It is lent
@@ -68,6 +72,37 @@ const MaxLinkCalls = 65536
 
 // Remote reports whether addr is an address on another bus.
 func Remote(addr string) bool { return strings.IndexByte(addr, '@') >= 0 }
+
+// remoteOrder orders the addresses of other buses' clients, ADDR@ID, as
+// listings show them: by bus id, then in the order the bus gave them.
+func remoteOrder(a, b string) int {
+	addrA, idA, _ := strings.Cut(a, "@")
+	addrB, idB, _ := strings.Cut(b, "@")
+	if c := cmp.Compare(idA, idB); c != 0 {
+		return c
+	}
+	seqA, _ := addrSeq(addrA)
+	seqB, _ := addrSeq(addrB)
+	if c := cmp.Compare(seqA, seqB); c != 0 {
+		return c
+	}
+	return cmp.Compare(addrA, addrB)
+}
+
+// remoteMembers returns the link's members of group g (every client of
+// the other buses when g is ""), those after the remote address after
+// when it is not "", in listing order.
+func (b *Bus) remoteMembers(g, after string) []Member {
+	if b.opts.Link == nil {
+		return nil
+	}
+	ms := b.opts.Link.Members(g)
+	if after != "" {
+		ms = slices.DeleteFunc(ms, func(m Member) bool { return remoteOrder(m.Addr, after) <= 0 })
+	}
+	slices.SortFunc(ms, func(x, y Member) int { return remoteOrder(x.Addr, y.Addr) })
+	return ms
+}
 
 // LinkDeliver hands a message or call from the link to the local clients
 // it is for, and reports how many it reached. A call that reaches nobody

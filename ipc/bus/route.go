@@ -3,8 +3,10 @@ package bus
 import (
 	"cmp"
 	"encoding/json"
+	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -193,21 +195,29 @@ func (b *Bus) answer(cl *client, h *Header, body []byte, at time.Time) error {
 }
 
 // list answers with one page of the members of a group, or of every
-// client, in connection order: those after h.After.
+// client, those after h.After: the bus's own clients in connection order,
+// then those of the other buses that the link knows of.
 func (b *Bus) list(cl *client, h *Header) error {
 	var after uint64
+	remoteAfter := ""
 	if h.After != "" {
-		m, ok := addrSeq(h.After)
-		if !ok {
+		addr, _, remote := strings.Cut(h.After, "@")
+		m, ok := addrSeq(addr)
+		if !ok || remote && b.opts.Link == nil {
 			return errorf("after %q is no address of this bus", h.After)
 		}
 		after = m
+		if remote {
+			remoteAfter, after = h.After, math.MaxUint64
+		}
 	}
-	var of []*client
 	if h.Group != "" {
 		if err := ValidGroup(h.Group); err != nil {
 			return err
 		}
+	}
+	var of []*client
+	if h.Group != "" {
 		for _, m := range b.groups[h.Group] {
 			if m.seq > after {
 				of = append(of, m)
@@ -221,7 +231,7 @@ func (b *Bus) list(cl *client, h *Header) error {
 		}
 	}
 	slices.SortFunc(of, func(x, y *client) int { return cmp.Compare(x.seq, y.seq) })
-	members, more := page(of)
+	members, more := page(of, b.remoteMembers(h.Group, remoteAfter))
 	b.notify(cl, &Header{Op: "members", Ref: h.Ref, Group: h.Group, Members: members, More: more})
 	return nil
 }
@@ -231,20 +241,30 @@ func (b *Bus) list(cl *client, h *Header) error {
 // client (a page holds one member at least, whatever its size).
 const ListPage = MaxHeader - 1<<10
 
-// page returns the members of the first page of of, and whether more
-// follow.
-func page(of []*client) ([]Member, bool) {
-	members := make([]Member, 0, min(len(of), 256))
+// page returns the members of the first page of of and then remote, and
+// whether more follow.
+func page(of []*client, remote []Member) ([]Member, bool) {
+	members := make([]Member, 0, min(len(of)+len(remote), 256))
 	size := 0
-	for _, m := range of {
-		p := m.conn.Peer()
-		mem := Member{Addr: m.addr, Groups: append([]string{}, m.groups...), PID: p.PID, UID: p.UID, GID: p.GID}
+	add := func(mem Member) bool {
 		js, _ := json.Marshal(&mem)
 		if len(members) > 0 && size+len(js)+1 > ListPage {
-			return members, true
+			return false
 		}
 		size += len(js) + 1
 		members = append(members, mem)
+		return true
+	}
+	for _, m := range of {
+		p := m.conn.Peer()
+		if !add(Member{Addr: m.addr, Groups: append([]string{}, m.groups...), PID: p.PID, UID: p.UID, GID: p.GID}) {
+			return members, true
+		}
+	}
+	for _, mem := range remote {
+		if !add(mem) {
+			return members, true
+		}
 	}
 	return members, false
 }

@@ -21,8 +21,8 @@ const missedBeats = 5
 type peer struct {
 	id, label string
 	seen      time.Time
-	clients   map[string][]string // address (ADDR@ID) -> groups
-	synced    bool                // its state was received
+	clients   map[string]*remote // by address, ADDR@ID
+	synced    bool               // its state was received
 }
 
 // state is what a bus answers another that asks who is there.
@@ -74,7 +74,7 @@ func (f *Fed) peerOf(m *nats.Msg) *peer {
 	}
 	p := f.peers[id]
 	if p == nil {
-		p = &peer{id: id, label: m.Header.Get(hdrLabel), clients: make(map[string][]string)}
+		p = &peer{id: id, label: m.Header.Get(hdrLabel), clients: make(map[string]*remote)}
 		f.peers[id] = p
 	}
 	p.seen = time.Now()
@@ -97,8 +97,8 @@ func (f *Fed) onBeat(m *nats.Msg) {
 // depart reports the departure of every client of a bus that left.
 func (f *Fed) depart(p *peer) {
 	delete(f.peers, p.id)
-	for addr, groups := range p.clients {
-		f.bus.LinkPresence(&bus.Header{Op: "presence", Event: "disconnect", Addr: addr, Groups: groups, Bus: p.label})
+	for addr, c := range p.clients {
+		f.bus.LinkPresence(&bus.Header{Op: "presence", Event: "disconnect", Addr: addr, Groups: c.Groups, Bus: p.label})
 	}
 	if p.synced {
 		f.report(Event{Kind: KindLeft, Bus: p.label, Peer: p.id, Count: uint64(len(p.clients))})
@@ -120,7 +120,7 @@ func (f *Fed) onPresence(m *nats.Msg) {
 	if h.Event == "disconnect" {
 		delete(p.clients, h.Addr)
 	} else if f.track(p, h.Addr) {
-		p.clients[h.Addr] = h.Groups
+		p.clients[h.Addr] = remoteOf(&h)
 	}
 	f.bus.LinkPresence(&h)
 }
@@ -195,7 +195,7 @@ func (f *Fed) onState(id string, m *nats.Msg) {
 		if _, known := p.clients[c.Addr]; known || !strings.HasSuffix(c.Addr, "@"+id) || len(c.Groups) > bus.MaxGroups || !f.track(p, c.Addr) {
 			continue
 		}
-		p.clients[c.Addr] = c.Groups
+		p.clients[c.Addr] = &remote{Member: c}
 		uid, gid := c.UID, c.GID
 		f.bus.LinkPresence(&bus.Header{Op: "presence", Event: "connect", Addr: c.Addr, Groups: c.Groups,
 			PID: c.PID, UID: &uid, GID: &gid, Bus: p.label})
