@@ -63,16 +63,19 @@ type Conn struct {
 
 	wmu sync.Mutex    // one writer on the socket at a time
 	w   blockingWrite // writeAll's state (under wmu)
+	fl  flusher       // the flusher's and writeNow's state
 
 	qmu      sync.Mutex
 	qcond    *sync.Cond
 	queue    [][]byte // frames waiting, back to back in chunks
-	qbytes   int      // bytes in queue
+	qskip    int      // bytes at the front of queue[0] already written
+	qbytes   int      // bytes in queue not yet written
 	inflight int      // bytes taken from the queue by the flusher, being written
 	queued   [][]byte // payloads in queue to report as sent (loop only)
 	sent     [][]byte // written, their sent events not yet delivered
 	qmax     int
 	overflow Overflow
+	reports  bool // what is written yields sent events: a Conn of a Loop, unless NoSentEvents
 	flushing bool
 	refused  bool          // OverflowDrop refused a message since the queue was last written out
 	drained  chan struct{} // closed when flushing ends, for Flush

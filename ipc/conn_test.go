@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -659,4 +660,61 @@ func TestScheduleBatchSent(t *testing.T) {
 	if n, err := sc.ScheduleBatch(batch); n != 0 || !errors.Is(err, ErrClosed) {
 		t.Fatalf("ScheduleBatch on a closed connection: %d, %v", n, err)
 	}
+}
+
+// TestScheduleWritersShareASlowSocket: producers that Schedule under
+// OverflowBlock, each filling chunks and writing them itself, and a
+// caller of Write, share a connection whose reader is slow, so that the
+// flusher waits for room again and again while the others write: every
+// message arrives, each producer's in its order.
+func TestScheduleWritersShareASlowSocket(t *testing.T) {
+	a, b := socketPair(t)
+	c := NewConn(a, 0)
+	c.SetQueue(128<<10, OverflowBlock)
+	const producers, n = 4, 20000
+	var wg sync.WaitGroup
+	for w := range producers + 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range n {
+				p := fmt.Appendf(nil, "%d %d %s", w, i, bytes.Repeat([]byte{'.'}, i%200))
+				var err error
+				if w == producers && i%50 == 0 {
+					err = c.Write(p)
+				} else if w < producers {
+					err = c.Schedule(p)
+				}
+				if err != nil {
+					t.Errorf("writer %d, message %d: %v", w, i, err)
+					return
+				}
+			}
+		}()
+	}
+	next := make([]int, producers+1)
+	want := producers*n + n/50
+	r := NewFrameReader(b, 0)
+	b.SetReadDeadline(timeout())
+	for got := 0; got < want; got++ {
+		p, err := r.ReadFrame()
+		if err != nil {
+			t.Fatalf("after %d of %d messages: %v", got, want, err)
+		}
+		var w, i int
+		if _, err := fmt.Sscanf(string(p), "%d %d", &w, &i); err != nil {
+			t.Fatalf("message %q: %v", p, err)
+		}
+		if i != next[w] {
+			t.Fatalf("writer %d: message %d came after %d", w, i, next[w]-1)
+		}
+		next[w] = i + 1
+		if w == producers {
+			next[w] = i + 50
+		}
+		if got%5000 == 0 {
+			time.Sleep(2 * time.Millisecond) // a slow reader: the socket fills
+		}
+	}
+	wg.Wait()
 }

@@ -559,6 +559,9 @@ func (l *Loop) Add(c *Conn) {
 func (l *Loop) adopt(c *Conn) {
 	c.loop = l
 	c.SetQueue(l.opts.QueueBytes, l.opts.Overflow)
+	c.qmu.Lock()
+	c.reports = !l.opts.NoSentEvents
+	c.qmu.Unlock()
 	l.mu.Lock()
 	l.conns[c.id] = c
 	l.mu.Unlock()

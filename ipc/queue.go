@@ -1,11 +1,9 @@
 package ipc
 
 import (
+	"encoding/binary"
 	"fmt"
-	"net"
 	"sync"
-
-	"golang.org/x/sys/unix"
 )
 
 // queueChunk is the size of the buffers frames are queued in: many small
@@ -22,6 +20,27 @@ var queueChunks = sync.Pool{New: func() any { b := make([]byte, 0, queueChunk); 
 // Conn belongs to a Loop, a sent event follows once it is written. The
 // queue is bounded; see Overflow.
 func (c *Conn) Schedule(p []byte) error {
+	if c.closed.Load() || c.failure.Load() != nil {
+		return c.refusal()
+	}
+	c.qmu.Lock()
+	// What a stream of Schedule calls costs is mostly this: the frame
+	// goes in the last chunk, where it has room and nothing else is to be
+	// done (the bound is not reached, a flusher is on its way, no sent
+	// event is to follow). Everything else is schedule's.
+	size := HeaderSize + len(p)
+	if n := len(c.queue); n > 0 && c.flushing && !c.reports && c.qbytes+size <= c.qmax {
+		last := c.queue[n-1]
+		if off := len(last); cap(last)-off >= size {
+			last = last[:off+size]
+			binary.BigEndian.PutUint32(last[off:], uint32(len(p)))
+			copy(last[off+HeaderSize:], p)
+			c.queue[n-1] = last
+			c.qbytes += size
+			c.qmu.Unlock()
+			return nil
+		}
+	}
 	_, err := c.schedule(p, nil)
 	return err
 }
@@ -36,19 +55,27 @@ func (c *Conn) ScheduleBatch(ps [][]byte) (int, error) {
 	if len(ps) == 0 {
 		return 0, nil
 	}
+	if c.closed.Load() || c.failure.Load() != nil {
+		return 0, c.refusal()
+	}
+	c.qmu.Lock()
 	return c.schedule(ps[0], ps[1:])
 }
 
-// schedule queues p, then each payload of more, and returns how many it
-// queued.
-func (c *Conn) schedule(p []byte, more [][]byte) (int, error) {
+// refusal is why nothing can be queued on the connection.
+func (c *Conn) refusal() error {
 	if c.closed.Load() {
-		return 0, c.closedErr()
+		return c.closedErr()
 	}
 	if f := c.failure.Load(); f != nil {
-		return 0, *f // the peer is gone; its end is yet to be read
+		return *f // the peer is gone; its end is yet to be read
 	}
-	c.qmu.Lock()
+	return ErrClosed
+}
+
+// schedule queues p, then each payload of more, and returns how many it
+// queued. The caller holds qmu, which schedule releases.
+func (c *Conn) schedule(p []byte, more [][]byte) (int, error) {
 	// A caller that accepts to wait writes each chunk it fills itself,
 	// from the CPU whose cache holds it, as far as the socket takes it
 	// now; the flusher writes the rest.
@@ -116,7 +143,7 @@ func (c *Conn) enqueue(p []byte) bool {
 	c.queue, fresh = appendChunked(c.queue, p, newChunk)
 	c.qbytes += HeaderSize + len(p)
 	n := len(c.queue)
-	if c.loop != nil && !c.loop.opts.NoSentEvents {
+	if c.reports {
 		// A sent event's payload points into the chunk, capped so that
 		// appending to it cannot reach the next frame.
 		end := len(c.queue[n-1])
@@ -139,44 +166,6 @@ func appendChunked(chunks [][]byte, p []byte, alloc func(size int) []byte) ([][]
 	}
 	chunks[n-1] = AppendFrame(chunks[n-1], p)
 	return chunks, fresh
-}
-
-// writeNow writes what is queued as far as the socket takes it without
-// waiting, and queues the rest again, in front. The caller holds wmu; the
-// connection reports no sent events.
-func (c *Conn) writeNow() error {
-	chunks, _ := c.takeQueue()
-	n, err := now(c.raw.Write, func(fd int) (int, error) { return writevNow(fd, chunks, 0) })
-	switch {
-	case err == unix.EAGAIN:
-		n = 0
-	case err != nil:
-		return err
-	}
-	if !c.dl.active.Load() {
-		c.dl.active.Store(true)
-	}
-	i, skip := written(chunks, n)
-	recycle(chunks[:i])
-	chunks = chunks[i:]
-	if len(chunks) == 0 {
-		return nil
-	}
-	chunks[0] = chunks[0][skip:]
-	c.qmu.Lock()
-	left := 0
-	for _, b := range chunks {
-		left += len(b)
-	}
-	c.queue = append(chunks, c.queue...)
-	c.qbytes += left
-	start := !c.flushing
-	c.flushing = true
-	c.qmu.Unlock()
-	if start {
-		go c.flush()
-	}
-	return nil
 }
 
 // written says where the write of n bytes of bufs ended: in bufs[i], skip
@@ -206,147 +195,4 @@ func newChunk(size int) []byte {
 		return make([]byte, 0, size)
 	}
 	return (*queueChunks.Get().(*[]byte))[:0]
-}
-
-// flush writes the queue until it is empty, many frames per system call,
-// and hands the loop the sent events of what was written. The events are
-// delivered without holding wmu, so that Write, called where Wait is,
-// never waits for Wait.
-func (c *Conn) flush() {
-	for {
-		c.wmu.Lock()
-		var err error
-		if chunks, queued := c.takeQueue(); len(chunks) > 0 {
-			c.qmu.Lock()
-			for _, b := range chunks {
-				c.inflight += len(b)
-			}
-			c.qmu.Unlock()
-			err = c.writeBatch(chunks, queued)
-		}
-		c.wmu.Unlock()
-		c.qmu.Lock()
-		c.inflight = 0
-		sent := c.sent
-		c.sent = nil
-		done := err != nil || len(sent) == 0 && len(c.queue) == 0
-		room := done && err == nil && c.refused && c.loop != nil && c.loop.opts.NoSentEvents
-		if done {
-			c.refused = false
-			c.flushing = false
-			if c.drained != nil {
-				close(c.drained)
-				c.drained = nil
-			}
-		}
-		c.qmu.Unlock()
-		if err != nil {
-			c.writeFailed(err)
-			return
-		}
-		if room {
-			c.loop.deliver(Event{Type: EventSent, Conn: c}) // room again, for OverflowDrop
-		}
-		if len(sent) > 0 {
-			evs := make([]Event, len(sent))
-			for i, p := range sent {
-				evs[i] = Event{Type: EventSent, Conn: c, Payload: p}
-			}
-			c.loop.deliverBatch(evs)
-		}
-		if done {
-			return
-		}
-	}
-}
-
-// takeQueue empties the send queue and returns its chunks and the
-// payloads among them to report as sent.
-func (c *Conn) takeQueue() ([][]byte, [][]byte) {
-	c.qmu.Lock()
-	defer c.qmu.Unlock()
-	chunks, queued := c.queue, c.queued
-	c.queue, c.queued, c.qbytes = nil, nil, 0
-	c.qcond.Broadcast()
-	return chunks, queued
-}
-
-// writeBatch writes chunks of frames with one system call where it can
-// and passes the payloads to report on to flush, which reports them as
-// sent. The caller holds wmu.
-func (c *Conn) writeBatch(chunks [][]byte, queued [][]byte) error {
-	if err := c.writeAll(chunks); err != nil {
-		if c.closed.Load() {
-			return ErrClosed
-		}
-		return err
-	}
-	if len(queued) == 0 {
-		recycle(chunks)
-		return nil
-	}
-	c.nwritten.Add(int64(len(queued)))
-	c.qmu.Lock()
-	defer c.qmu.Unlock()
-	c.sent = append(c.sent, queued...)
-	if !c.flushing {
-		c.flushing = true
-		go c.flush()
-	}
-	return nil
-}
-
-// writeAll writes chunks whole, waiting for the socket to take them.
-func (c *Conn) writeAll(chunks [][]byte) error {
-	if c.raw == nil {
-		bufs := make(net.Buffers, len(chunks)) // WriteTo consumes it
-		copy(bufs, chunks)
-		_, err := bufs.WriteTo(c.nc)
-		return writeError(err)
-	}
-	w := &c.w
-	if w.fn == nil {
-		w.fn = w.write // made once: a closure a write would allocate
-	}
-	w.chunks, w.i, w.skip, w.err = chunks, 0, 0, nil
-	err := c.raw.Write(w.fn)
-	werr := w.err
-	w.chunks, w.err = nil, nil
-	if err == nil && werr == nil {
-		if !c.dl.active.Load() {
-			c.dl.active.Store(true)
-		}
-	}
-	if err == nil {
-		err = werr
-	}
-	return writeError(err)
-}
-
-// blockingWrite is the state of a write of chunks whole, kept in the Conn
-// so that a write allocates nothing.
-type blockingWrite struct {
-	chunks  [][]byte
-	i, skip int   // where the write is: in chunks[i], skip bytes into it
-	err     error // the write failed
-	fn      func(fd uintptr) bool
-}
-
-// write writes as much of the chunks as the socket takes now, and reports
-// whether it is done (written, or failed).
-func (w *blockingWrite) write(fd uintptr) bool {
-	for w.i < len(w.chunks) {
-		n, err := writevNow(int(fd), w.chunks[w.i:], w.skip)
-		switch err {
-		case nil:
-		case unix.EAGAIN:
-			return false // wait until writable
-		default:
-			w.err = err
-			return true
-		}
-		k, rest := written(w.chunks[w.i:], w.skip+n)
-		w.i, w.skip = w.i+k, rest
-	}
-	return true
 }

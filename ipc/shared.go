@@ -92,7 +92,7 @@ func (c *Conn) enqueueShared(frames []byte) {
 	}
 	c.queue = append(c.queue, rest[:len(rest):len(rest)])
 	c.qbytes += len(frames)
-	if c.loop == nil || c.loop.opts.NoSentEvents {
+	if !c.reports {
 		return
 	}
 	for off := 0; off < len(frames); {
