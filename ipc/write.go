@@ -183,6 +183,10 @@ func (c *Conn) flushed(err error) bool {
 	if err != nil && c.closed.Load() {
 		err = ErrClosed
 	}
+	if err != nil {
+		err = writeError(err)
+		c.failure.CompareAndSwap(nil, &err) // before Flush can see the flusher gone
+	}
 	c.qmu.Lock()
 	done := err != nil || c.qbytes == 0
 	room := done && err == nil && c.refused && c.loop != nil
@@ -197,7 +201,7 @@ func (c *Conn) flushed(err error) bool {
 	c.qmu.Unlock()
 	switch {
 	case err != nil:
-		c.writeFailed(writeError(err))
+		c.writeFailed(err)
 	case room:
 		c.loop.deliver(Event{Type: EventSent, Conn: c}) // room again, for OverflowDrop
 	}
@@ -231,6 +235,9 @@ func (c *Conn) flushReported() {
 			err = c.writeBatch(chunks, queued)
 		}
 		c.wmu.Unlock()
+		if err != nil {
+			c.failure.CompareAndSwap(nil, &err) // before Flush can see the flusher gone
+		}
 		c.qmu.Lock()
 		c.inflight = 0
 		sent := c.sent
