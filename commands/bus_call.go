@@ -28,6 +28,7 @@ type caller struct {
 type pendingCall struct {
 	id      uint64
 	callees map[string]bool // nil until the bus said whom it called
+	more    bool            // the bus may name more callees (other buses')
 	lost    []string
 	failed  int
 	done    bool // without --each: the first answer came
@@ -39,9 +40,10 @@ func (k *caller) call(ctx context.Context, t busTarget, p []byte) error {
 	pc := &pendingCall{id: k.cl.NewCall()}
 	h := t.header()
 	h.Call = pc.id
-	// A call to a group always asks whom the bus called: the caller then
-	// knows when every callee has left, and waits for no one else.
-	h.Each = t.group != ""
+	// With --each the bus says whom it called: the caller then waits for
+	// exactly those. Without, the first answer ends the call, and the bus
+	// says when no callee is left that could answer.
+	h.Each = k.each && t.group != ""
 	if t.to != "" {
 		pc.callees = map[string]bool{t.to: true}
 	}
@@ -65,7 +67,7 @@ func (k *caller) call(ctx context.Context, t busTarget, p []byte) error {
 
 // resolved reports whether nothing more is awaited for the call.
 func (pc *pendingCall) resolved() bool {
-	return pc.done || pc.callees != nil && len(pc.callees) == 0
+	return pc.done || pc.callees != nil && len(pc.callees) == 0 && !pc.more
 }
 
 // handle deals with one envelope while pc is pending. It returns the error
@@ -84,10 +86,15 @@ func (k *caller) handle(pc *pendingCall, h *bus.Header, body []byte) error {
 	}
 	switch h.Op {
 	case "calls":
-		pc.callees = make(map[string]bool, len(h.Callees))
+		// A bus joined to others names the callees of each bus in turn,
+		// with more set but the last time.
+		if pc.callees == nil {
+			pc.callees = make(map[string]bool, len(h.Callees))
+		}
 		for _, a := range h.Callees {
 			pc.callees[a] = true
 		}
+		pc.more = h.More
 	case "answer":
 		return k.answered(pc, h, body)
 	case "lost":

@@ -26,7 +26,8 @@ const sendBusDescription = "\n\nOn a bus (serve --bus), --group G publishes each
 	"answering, 69 at once; a callee whose handler failed answers with an error, printed on " +
 	"stderr, and send exits 1; no answer within --timeout, 124. With --each, the members that " +
 	"answered are printed, the others reported on stderr, and the status is the worst of " +
-	"them.\n\n" +
+	"them. On a bus joined to NATS (serve --bus --nats), --each calls the members of G on every " +
+	"bus, and a member of another bus that goes, or whose bus drops out, is reported as gone.\n\n" +
 	"  ipcctl send events --group config reload\n" +
 	"  ipcctl send -w events --group upper hello"
 

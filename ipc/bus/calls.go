@@ -12,6 +12,10 @@ type call struct {
 	each    bool   // every callee's answer is awaited, not the first
 	callees map[*client]struct{}
 	remote  bool   // passed on to the link, which settles it
+	linked  bool   // an each call the link has part of, until LinkCallEnd
+	open    bool   // linked: the link may name more callees
+	named   int    // linked: the callees named to the caller, here and on the link
+	full    string // linked: a member here whose queue was full
 	from    string // the caller's address, for a call from the link
 	reply   any    // where the link sends the answers, for a call from it
 }
@@ -65,7 +69,7 @@ func (b *Bus) answered(caller, callee *client, id uint64) {
 	}
 	delete(c.callees, callee)
 	delete(callee.owes, c)
-	if len(c.callees) == 0 {
+	if len(c.callees) == 0 && !c.linked {
 		b.unrecord(c)
 	}
 }
@@ -84,7 +88,7 @@ func (b *Bus) lose(callee *client, c *call, reason string) {
 			b.notify(c.caller, &Header{Op: "lost", Call: c.id, From: callee.addr, Reason: reason})
 		}
 	}
-	if len(c.callees) == 0 {
+	if len(c.callees) == 0 && !c.linked {
 		b.unrecord(c)
 	}
 }

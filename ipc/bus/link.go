@@ -47,6 +47,10 @@ type Outbound struct {
 	Group string
 	To    string
 	Call  uint64
+	// Each makes a call to a group await every member's answer on the
+	// other buses: the link names them with LinkCalls, passes on every
+	// answer and loss, and ends its part with LinkCallEnd.
+	Each  bool
 	Error string
 	// Status is an answer's exit status, if it carries one.
 	Status *int
@@ -118,37 +122,40 @@ func (b *Bus) LinkDeliver(in *Inbound) int {
 	if len(to) == 0 || in.Call != 0 && len(b.inbound) >= MaxLinkCalls {
 		return 0
 	}
-	env := &Header{Op: "msg", From: in.From, Group: in.Group, To: in.To, Call: in.Call}
 	if in.Call == 0 {
+		env := &Header{Op: "msg", From: in.From, Group: in.Group, To: in.To}
 		return b.linkBatch(env, in.Body, to)
 	}
+	return len(b.deliverCall(in, to, false))
+}
+
+// deliverCall delivers a call from the link to its recipients, records
+// it, and returns those it reached. With each, every callee's answer and
+// loss goes back to the link; else the first answer ends it.
+func (b *Bus) deliverCall(in *Inbound, to []*client, each bool) []*client {
+	env := &Header{Op: "msg", From: in.From, Group: in.Group, To: in.To, Call: in.Call}
 	out, err := appendEnvelope(b.out[:0], env, in.Body)
 	if err != nil {
-		return 0
+		return nil
 	}
 	b.out = out
-	var c *call
-	if in.Call != 0 {
-		c = &call{id: in.Call, from: in.From, reply: in.Reply, group: in.Group, callees: make(map[*client]struct{})}
-	}
-	n := 0
+	c := &call{id: in.Call, from: in.From, reply: in.Reply, group: in.Group, each: each, callees: make(map[*client]struct{})}
+	var reached []*client
 	for _, m := range to {
-		if !b.deliver(m, out) {
+		if _, twice := c.callees[m]; twice || !b.deliver(m, out) {
 			continue
 		}
-		n++
-		if c != nil {
-			c.callees[m] = struct{}{}
-			m.owes[c] = struct{}{}
-		}
+		reached = append(reached, m)
+		c.callees[m] = struct{}{}
+		m.owes[c] = struct{}{}
 	}
-	if c != nil && n > 0 {
+	if len(reached) > 0 {
 		if old := b.inbound[inboundKey(in.From, in.Call)]; old != nil {
 			b.endCall(old)
 		}
 		b.inbound[inboundKey(in.From, in.Call)] = c
 	}
-	return n
+	return reached
 }
 
 // linkBatch batches a message from the link for its recipients, as a
@@ -237,6 +244,9 @@ func (b *Bus) remoteCall(to string, id uint64, from string) *client {
 		return nil
 	}
 	c := caller.made[id]
+	if c != nil && c.linked {
+		return caller // each answer and loss is passed on; the link ends it
+	}
 	if c == nil || !c.remote {
 		return nil
 	}
@@ -310,6 +320,12 @@ func (b *Bus) linkAnswer(cl *client, h *Header, body []byte, at time.Time) bool 
 	}
 	if _, ok := c.callees[cl]; ok && !c.each {
 		b.endCall(c)
+	} else if ok {
+		delete(c.callees, cl)
+		delete(cl.owes, c)
+		if len(c.callees) == 0 {
+			b.unrecord(c)
+		}
 	}
 	b.reportMessage(KindAnswer, cl, h, body, at)
 	b.opts.Link.Answer(c.reply, &Outbound{From: cl.addr, To: h.To, Call: h.Call, Error: h.Error, Status: h.Status, Body: body})

@@ -115,6 +115,9 @@ func (b *Bus) msg(cl *client, h *Header, body []byte, at time.Time) error {
 		}
 		b.out = out
 		b.reportMessage(KindMessage, cl, h, body, at)
+		if h.Each && b.linkEach(cl, h, body, to, out) {
+			return nil
+		}
 		if len(to) == 0 && b.linkCall(cl, h, body) {
 			return nil
 		}

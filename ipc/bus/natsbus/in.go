@@ -17,6 +17,10 @@ func (f *Fed) onGroup(m *nats.Msg) {
 	g := strings.TrimPrefix(m.Subject, f.opts.Prefix+".")
 	in := f.inbound(m)
 	in.Group = g
+	if m.Reply != "" && m.Header.Get(hdrEach) != "" {
+		f.onEachCall(in, m.Reply)
+		return
+	}
 	f.bus.LinkDeliver(in)
 }
 
@@ -68,6 +72,10 @@ func (f *Fed) onReply(m *nats.Msg) {
 	}
 	p := f.calls[token]
 	if p == nil {
+		return
+	}
+	if p.each != nil {
+		f.onEachReply(token, p, m)
 		return
 	}
 	delete(f.calls, token)

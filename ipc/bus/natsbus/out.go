@@ -37,6 +37,7 @@ type pending struct {
 	id     uint64
 	to     string // the address called, if not a group
 	since  time.Time
+	each   *gather // for a call with each
 }
 
 // Subject returns the subject of group g, and whether g has one: a group
@@ -155,10 +156,18 @@ func (f *Fed) Call(m *bus.Outbound) bool {
 	f.lastCall++
 	token := "c" + strconv.FormatUint(f.lastCall, 10)
 	msg.Reply = f.inbox + "." + token
+	if m.Each {
+		msg.Header.Set(hdrEach, "true")
+	}
 	if !f.send(msg) {
 		return false
 	}
-	f.calls[token] = &pending{caller: m.From, id: m.Call, to: m.To, since: time.Now()}
+	p := &pending{caller: m.From, id: m.Call, to: m.To, since: time.Now()}
+	if m.Each {
+		p.each = f.newGather(m.Group)
+		f.gathers[token] = p
+	}
+	f.calls[token] = p
 	return true
 }
 
@@ -187,6 +196,10 @@ func (f *Fed) expire(now time.Time) {
 	for token, p := range f.calls {
 		if now.Sub(p.since) > callTTL {
 			delete(f.calls, token)
+			if p.each != nil {
+				delete(f.gathers, token)
+				f.bus.LinkCallEnd(p.caller, p.id)
+			}
 		}
 	}
 }

@@ -63,6 +63,7 @@ func (f *Fed) onTick() {
 		}
 	}
 	f.expire(now)
+	f.recheckGathers(nil)
 	f.reportLost()
 }
 
@@ -103,6 +104,7 @@ func (f *Fed) depart(p *peer) {
 	if p.synced {
 		f.report(Event{Kind: KindLeft, Bus: p.label, Peer: p.id, Count: uint64(len(p.clients))})
 	}
+	f.recheckGathers(p)
 }
 
 // onPresence passes another bus's presence notice on to the local
@@ -123,6 +125,9 @@ func (f *Fed) onPresence(m *nats.Msg) {
 		p.clients[h.Addr] = remoteOf(&h)
 	}
 	f.bus.LinkPresence(&h)
+	if len(f.gathers) > 0 && (h.Event == "disconnect" || h.Event == "unsubscribe") {
+		f.recheckGathers(nil)
+	}
 }
 
 // parsePresence reads a presence notice that bus id published: one about
