@@ -203,10 +203,18 @@ func TestGroupCallLostOnlyWhenNoCalleeIsLeft(t *testing.T) {
 	tb := startBus(t, Options{})
 	a, b := tb.sub("svc"), tb.sub("svc")
 	caller := tb.dial()
+	watch := tb.sub(PresenceGroup)
 	send(t, caller, &Header{Op: "msg", Group: "svc", Call: 1}, nil)
 	recvOp(t, a, "msg")
 	recvOp(t, b, "msg")
 	a.Close()
+	// The bus has seen a go before b goes: else it may see both at once,
+	// in any order.
+	for {
+		if h, _ := recv(t, watch); h.Event == "disconnect" && h.Addr == a.Addr() {
+			break
+		}
+	}
 	send(t, caller, &Header{Op: "msg", To: "c999", Undeliverable: true}, nil)
 	recvOp(t, caller, "undeliverable") // b may still answer: no lost yet
 	b.Close()
