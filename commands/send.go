@@ -93,7 +93,7 @@ func sendAndWait(ctx context.Context, c *cli.Context, g Globals, conn *ipc.Conn,
 		target.Store(-1)
 	}
 	sent := make(chan error, 1)
-	go func() {
+	send := func() {
 		n, err := sendAll(c, conn)
 		if afterSend != nil {
 			afterSend()
@@ -105,7 +105,12 @@ func sendAndWait(ctx context.Context, c *cli.Context, g Globals, conn *ipc.Conn,
 			}
 		}
 		sent <- err
-	}()
+	}
+	if directArgs(c) {
+		send() // written before the replies are read, without a goroutine
+	} else {
+		go send()
+	}
 	done := func() bool { t := target.Load(); return t >= 0 && got.Load() >= t }
 	var sendErr error
 	finished := false
@@ -188,6 +193,26 @@ func replyError(c *cli.Context, err, serr error, got, want int) error {
 	return timeoutErr(err, c.Duration("timeout"))
 }
 
+// directMax bounds the command-line messages that are written at once,
+// in the caller's goroutine, before any reply is read: the socket's
+// buffer takes them whole, so a service that answers each one as it
+// reads it is never left blocked on replies nobody reads.
+const directMax = 64 << 10
+
+// directArgs reports whether the messages are the command line's and
+// small enough to be written at once (directMax).
+func directArgs(c *cli.Context) bool {
+	args := c.Args().Tail()
+	if len(args) == 0 || c.Bool("raw") {
+		return false
+	}
+	size := 0
+	for _, a := range args {
+		size += ipc.HeaderSize + len(a)
+	}
+	return size <= directMax
+}
+
 // sendAll sends the command-line messages, else stdin (lines, or one
 // message with --raw), and returns how many it sent.
 func sendAll(c *cli.Context, conn *ipc.Conn) (int, error) {
@@ -195,6 +220,13 @@ func sendAll(c *cli.Context, conn *ipc.Conn) (int, error) {
 	if len(args) > 0 {
 		if c.Bool("raw") {
 			return 0, UsageErrorf("--raw sends stdin; give no MSG arguments with it")
+		}
+		if directArgs(c) {
+			ps := make([][]byte, len(args))
+			for i, a := range args {
+				ps[i] = []byte(a)
+			}
+			return len(args), conn.WriteBatch(ps)
 		}
 		for _, a := range args {
 			if err := conn.Schedule([]byte(a)); err != nil {

@@ -212,6 +212,30 @@ func (c *Conn) Write(p []byte) error {
 	return c.writeBatch(chunks, queued)
 }
 
+// WriteBatch sends each payload of ps as a message of its own, in order,
+// after whatever is already queued, and returns once they are written to
+// the socket, as that many calls of Write would, but with one system call
+// where it can: a one-shot client sends its messages without a queue or
+// a goroutine.
+func (c *Conn) WriteBatch(ps [][]byte) error {
+	if c.closed.Load() {
+		return c.closedErr()
+	}
+	left := 0 // bytes of the frames not yet in chunks: a new chunk takes them all
+	for _, p := range ps {
+		left += HeaderSize + len(p)
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	chunks, queued := c.takeQueue()
+	alloc := func(int) []byte { return make([]byte, 0, left) }
+	for _, p := range ps {
+		chunks, _ = appendChunked(chunks, p, alloc)
+		left -= HeaderSize + len(p)
+	}
+	return c.writeBatch(chunks, queued)
+}
+
 // writeError names a write that found the peer gone.
 func writeError(err error) error {
 	if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {

@@ -718,3 +718,46 @@ func TestScheduleWritersShareASlowSocket(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestWriteBatch: the messages of a batch, of every size, follow what was
+// scheduled before, whole and in order, once WriteBatch returns.
+func TestWriteBatch(t *testing.T) {
+	a, b := socketPair(t)
+	c := NewConn(a, 0)
+	const n = 40
+	var batch [][]byte
+	for i := range n {
+		if i < 5 {
+			if err := c.Schedule(batchPayload(i)); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		batch = append(batch, batchPayload(i))
+	}
+	done := make(chan error, 1)
+	go func() {
+		r := NewFrameReader(b, 0)
+		for i := range n {
+			p, err := r.ReadFrame()
+			if err == nil && !bytes.Equal(p, batchPayload(i)) {
+				err = fmt.Errorf("message %d: got %d bytes, want %d", i, len(p), len(batchPayload(i)))
+			}
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	if err := c.WriteBatch(batch); err != nil {
+		t.Fatal(err)
+	}
+	if q := c.Queued(); q != 0 {
+		t.Fatalf("%d bytes still queued after WriteBatch", q)
+	}
+	b.SetReadDeadline(timeout())
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
