@@ -64,6 +64,7 @@ type Fed struct {
 	// The loop's goroutine only.
 	subs     map[string]*nats.Subscription // by group
 	headers  map[string]nats.Header        // of group messages, by sender
+	subjects map[string]string             // by group; "" for none
 	calls    map[string]*pending           // by reply token
 	gathers  map[string]*pending           // the calls with each among them
 	lastCall uint64
@@ -99,7 +100,8 @@ func New(loop *ipc.Loop, opts Options) (*Fed, error) {
 		opts.Heartbeat = DefaultHeartbeat
 	}
 	f := &Fed{opts: opts, id: newID(), loop: loop, subs: make(map[string]*nats.Subscription), headers: make(map[string]nats.Header),
-		calls: make(map[string]*pending), gathers: make(map[string]*pending), peers: make(map[string]*peer), ticker: make(chan struct{})}
+		subjects: make(map[string]string), calls: make(map[string]*pending), gathers: make(map[string]*pending),
+		peers: make(map[string]*peer), ticker: make(chan struct{})}
 	f.inbox = opts.Prefix + ".@reply." + f.id
 	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {

@@ -1,7 +1,6 @@
 package natsbus
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -42,17 +41,37 @@ type pending struct {
 
 // Subject returns the subject of group g, and whether g has one: a group
 // with an empty token ("a..b"), a wildcard token or a leading "@" stays
-// on its bus.
+// on its bus. The subjects of the groups the bus publishes to are kept,
+// so that a message does not make its subject again.
 func (f *Fed) Subject(g string) (string, bool) {
-	if bus.Own(g) {
-		return "", false
+	if s, ok := f.subjects[g]; ok {
+		return s, s != ""
 	}
-	for _, tok := range strings.Split(g, ".") {
+	s := ""
+	if subjectToken(g) {
+		s = f.opts.Prefix + "." + g
+	}
+	if len(f.subjects) >= maxKept {
+		clear(f.subjects)
+	}
+	f.subjects[g] = s
+	return s, s != ""
+}
+
+// subjectToken reports whether group g can be the last tokens of a
+// subject.
+func subjectToken(g string) bool {
+	if bus.Own(g) {
+		return false
+	}
+	for rest, more := g, true; more; {
+		var tok string
+		tok, rest, more = strings.Cut(rest, ".")
 		if tok == "" || strings.ContainsAny(tok, "*>") {
-			return "", false
+			return false
 		}
 	}
-	return f.opts.Prefix + "." + g, true
+	return true
 }
 
 // Interest subscribes to a group's subject while it has local members.
@@ -82,27 +101,25 @@ func (f *Fed) Interest(g string, on bool) {
 // Publish passes on a local message to a group or an address of another
 // bus.
 func (f *Fed) Publish(m *bus.Outbound) bool {
-	msg := f.outMsg(m)
-	if msg == nil {
-		return false
-	}
-	return f.send(msg)
+	subj, h, ok := f.route(m)
+	return ok && f.pub.send(subj, "", h, m.Body)
 }
 
-// outMsg makes the NATS message of m, nil when it has no subject.
-func (f *Fed) outMsg(m *bus.Outbound) *nats.Msg {
+// route returns the subject and headers of the NATS message of m, and
+// false when it has no subject.
+func (f *Fed) route(m *bus.Outbound) (string, nats.Header, bool) {
 	var subj string
 	h := f.header(m)
 	if m.Group != "" {
 		s, ok := f.Subject(m.Group)
 		if !ok {
-			return nil
+			return "", nil, false
 		}
 		subj = s
 	} else {
 		addr, id, ok := strings.Cut(m.To, "@")
 		if !ok || addr == "" || !validToken(id) {
-			return nil
+			return "", nil, false
 		}
 		subj = f.opts.Prefix + ".@addr." + id
 		h.Set(hdrTo, addr)
@@ -110,7 +127,7 @@ func (f *Fed) outMsg(m *bus.Outbound) *nats.Msg {
 	if m.Call != 0 {
 		h.Set(hdrCall, strconv.FormatUint(m.Call, 10))
 	}
-	return &nats.Msg{Subject: subj, Header: h, Data: bytes.Clone(m.Body)}
+	return subj, h, true
 }
 
 // header returns the headers of a message of m.From: those of a message
@@ -123,7 +140,7 @@ func (f *Fed) header(m *bus.Outbound) nats.Header {
 	if h := f.headers[m.From]; h != nil {
 		return h
 	}
-	if len(f.headers) >= maxHeaders {
+	if len(f.headers) >= maxKept {
 		clear(f.headers)
 	}
 	h := nats.Header{hdrFrom: {m.From + "@" + f.id}}
@@ -131,8 +148,9 @@ func (f *Fed) header(m *bus.Outbound) nats.Header {
 	return h
 }
 
-// maxHeaders bounds the senders whose headers are kept.
-const maxHeaders = 1024
+// maxKept bounds the senders whose headers are kept, and the groups
+// whose subjects are.
+const maxKept = 1024
 
 // validToken reports whether s can be one token of a subject.
 func validToken(s string) bool {
@@ -143,23 +161,22 @@ func validToken(s string) bool {
 // NATS refuses later (its reconnect buffer is full, it is over the
 // server's max_payload) is counted lost too.
 func (f *Fed) send(msg *nats.Msg) bool {
-	return f.pub.send(msg)
+	return f.pub.send(msg.Subject, msg.Reply, msg.Header, msg.Data)
 }
 
 // Call passes on a local call as a NATS request, whose answers come to
 // the bus's inbox.
 func (f *Fed) Call(m *bus.Outbound) bool {
-	msg := f.outMsg(m)
-	if msg == nil || len(f.calls) >= MaxPending {
+	subj, h, ok := f.route(m)
+	if !ok || len(f.calls) >= MaxPending {
 		return false
 	}
 	f.lastCall++
 	token := "c" + strconv.FormatUint(f.lastCall, 10)
-	msg.Reply = f.inbox + "." + token
 	if m.Each {
-		msg.Header.Set(hdrEach, "true")
+		h.Set(hdrEach, "true")
 	}
-	if !f.send(msg) {
+	if !f.pub.send(subj, f.inbox+"."+token, h, m.Body) {
 		return false
 	}
 	p := &pending{caller: m.From, id: m.Call, to: m.To, since: time.Now()}
@@ -180,7 +197,7 @@ func (f *Fed) Answer(reply any, m *bus.Outbound) {
 	if m.Status != nil {
 		h.Set(hdrStatus, strconv.Itoa(*m.Status))
 	}
-	f.send(&nats.Msg{Subject: reply.(string), Header: h, Data: bytes.Clone(m.Body)})
+	f.pub.send(reply.(string), "", h, m.Body)
 }
 
 // Lost tells the caller of a call from NATS that its callee from went

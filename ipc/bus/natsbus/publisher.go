@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/nats-io/nats.go"
 )
@@ -18,17 +19,35 @@ const (
 // loop's goroutine queues: the loop never waits for the NATS client, whose
 // writes to a slow or stuck server hold its lock. What waits is bounded;
 // past the bound, and when NATS refuses a message, it is counted lost.
+//
+// The queue holds its messages by value and their bodies in one buffer,
+// and the goroutine swaps both with its own, spent ones, so that a
+// message costs no allocation on either side.
 type publisher struct {
 	nc *nats.Conn
 
 	mu      sync.Mutex
 	cond    *sync.Cond
-	queue   []*nats.Msg
-	bytes   int
+	out     outQueue
+	spare   outQueue // the goroutine's, once it has published it
 	closing bool
 	lost    uint64 // since the last report
 	err     error  // why the last one was lost
 	done    chan struct{}
+}
+
+// outQueue is a batch of messages to publish.
+type outQueue struct {
+	msgs   []outMsg
+	bodies []byte // every message's body, one after the other
+}
+
+// outMsg is one message to publish; its body is bodies[start:end] of its
+// queue.
+type outMsg struct {
+	subject, reply string
+	header         nats.Header // nil for none; shared, only read
+	start, end     int
 }
 
 // newPublisher starts publishing on nc.
@@ -42,19 +61,21 @@ func newPublisher(nc *nats.Conn) *publisher {
 // errOutFull is why a message was not queued to be published.
 var errOutFull = fmt.Errorf("%d messages or %d bytes were waiting to be published", OutLen, OutBytes)
 
-// send queues m, and reports whether it could.
-func (p *publisher) send(m *nats.Msg) bool {
-	size := len(m.Data) + len(m.Subject) + 64
+// send queues a message of body (copied) to subject, with reply and h,
+// and reports whether it could.
+func (p *publisher) send(subject, reply string, h nats.Header, body []byte) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closing || len(p.queue) >= OutLen || p.bytes+size > OutBytes {
+	q := &p.out
+	if p.closing || len(q.msgs) >= OutLen || len(q.bodies)+len(body) > OutBytes {
 		p.lost++
 		p.err = errOutFull
 		return false
 	}
-	p.queue = append(p.queue, m)
-	p.bytes += size
-	if len(p.queue) == 1 {
+	start := len(q.bodies)
+	q.bodies = append(q.bodies, body...)
+	q.msgs = append(q.msgs, outMsg{subject: subject, reply: reply, header: h, start: start, end: len(q.bodies)})
+	if len(q.msgs) == 1 {
 		p.cond.Signal()
 	}
 	return true
@@ -63,27 +84,56 @@ func (p *publisher) send(m *nats.Msg) bool {
 // run publishes what is queued until close, then what is left.
 func (p *publisher) run() {
 	defer close(p.done)
-	var batch []*nats.Msg
+	var m nats.Msg
 	for {
 		p.mu.Lock()
-		for len(p.queue) == 0 && !p.closing {
+		for len(p.out.msgs) == 0 && !p.closing {
 			p.cond.Wait()
 		}
-		if len(p.queue) == 0 {
+		if len(p.out.msgs) == 0 {
 			p.mu.Unlock()
 			return
 		}
-		batch, p.queue, p.bytes = p.queue, batch[:0], 0
+		q := p.out
+		p.out, p.spare = p.spare, outQueue{}
 		p.mu.Unlock()
-		for i, m := range batch {
-			if err := p.nc.PublishMsg(m); err != nil {
-				p.mu.Lock()
-				p.lost++
-				p.err = err
-				p.mu.Unlock()
-			}
-			batch[i] = nil
+		failed, err := p.publish(&m, q)
+		q.reuse()
+		p.mu.Lock()
+		p.spare = q
+		if failed > 0 {
+			p.lost += failed
+			p.err = err
 		}
+		p.mu.Unlock()
+	}
+}
+
+// publish hands the messages of q to the NATS client, through m, and
+// returns how many it refused and why the last was.
+func (p *publisher) publish(m *nats.Msg, q outQueue) (failed uint64, err error) {
+	for i := range q.msgs {
+		o := &q.msgs[i]
+		m.Subject, m.Reply, m.Header, m.Data = o.subject, o.reply, o.header, q.bodies[o.start:o.end]
+		if e := p.nc.PublishMsg(m); e != nil {
+			failed++
+			err = e
+		}
+	}
+	*m = nats.Msg{}
+	return failed, err
+}
+
+// keepBytes is the most of a spent queue's buffers kept for reuse: a
+// burst's larger ones go back to the runtime.
+const keepBytes = 256 << 10
+
+// reuse empties q for the next batch.
+func (q *outQueue) reuse() {
+	clear(q.msgs) // the strings and headers
+	q.msgs, q.bodies = q.msgs[:0], q.bodies[:0]
+	if cap(q.bodies) > keepBytes || cap(q.msgs)*int(unsafe.Sizeof(outMsg{})) > keepBytes {
+		*q = outQueue{}
 	}
 }
 
