@@ -54,9 +54,14 @@ type Bus struct {
 	out     []byte               // the envelope being routed
 	note    []byte               // a notice of the bus's own
 	batch   []byte               // the frames of the messages batched, back to back
+	shared  bool                 // a client's queue holds the batch's buffer
 	touched []*client            // the clients with messages batched
 	senders []*client            // the clients whose messages are in the batch
 	split   [][]byte             // the payloads of a run being copied
+	// The envelope of the message being routed, and what is handed to
+	// the link: kept, so that a message allocates neither.
+	env  Header
+	link Outbound
 }
 
 // client is one connection to the bus.
@@ -187,7 +192,11 @@ func (b *Bus) flush() {
 	b.senders = b.senders[:0]
 	clear(b.touched)
 	b.touched = b.touched[:0]
-	b.batch = nil // queued as it is: the next batch is a new one
+	if b.shared {
+		b.batch, b.shared = nil, false // queued as it is: the next batch is a new one
+	} else {
+		b.batch = b.batch[:0] // every run was copied: the buffer is free again
+	}
 }
 
 // batchBytes is how large the batch grows before it is flushed.
@@ -252,6 +261,7 @@ func (b *Bus) flushBatched(cl *client) {
 // client of a quiet group would else keep a whole batch per message).
 func (b *Bus) scheduleRun(cl *client, frames []byte) (int, error) {
 	if 2*len(frames) >= cap(b.batch) {
+		b.shared = true
 		return cl.conn.ScheduleFrames(frames)
 	}
 	ps := b.split[:0]

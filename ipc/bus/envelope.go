@@ -130,15 +130,26 @@ func decode(p []byte, limit int) (Header, []byte, error) {
 		return h, nil, fmt.Errorf("%w: envelope header is not a JSON object", ipc.ErrBadData)
 	}
 	if !quickHeader(head, &h) {
-		h = Header{}
-		if err := json.Unmarshal(head, &h); err != nil {
-			return Header{}, nil, fmt.Errorf("%w: envelope header: %v", ipc.ErrBadData, err)
+		var err error
+		if h, err = slowHeader(head); err != nil {
+			return Header{}, nil, err
 		}
 	}
 	if h.Op == "" {
 		return Header{}, nil, fmt.Errorf("%w: envelope header without an op", ipc.ErrBadData)
 	}
 	return h, p[i+1:], nil
+}
+
+// slowHeader decodes with encoding/json a header that quickHeader does
+// not take; kept apart from decode so that decode's Header, which it
+// hands to json, does not move to the heap on every call.
+func slowHeader(head []byte) (Header, error) {
+	var h Header
+	if err := json.Unmarshal(head, &h); err != nil {
+		return Header{}, fmt.Errorf("%w: envelope header: %v", ipc.ErrBadData, err)
+	}
+	return h, nil
 }
 
 // ValidGroup reports whether g may name a group: 1 to 255 bytes of

@@ -36,6 +36,11 @@ func quickHeader(head []byte, h *Header) bool {
 // quickField parses the value of field key at the start of p into h and
 // returns what follows it.
 func quickField(h *Header, key []byte, p []byte) ([]byte, bool) {
+	if string(key) == "op" {
+		v, rest, ok := quickBytes(p)
+		h.Op = knownOp(v)
+		return rest, ok
+	}
 	if s := h.stringField(key); s != nil {
 		v, rest, ok := quickString(p)
 		*s = v
@@ -128,6 +133,22 @@ func (h *Header) boolField(key []byte) *bool {
 func quickString(p []byte) (string, []byte, bool) {
 	s, rest, ok := quickBytes(p)
 	return string(s), rest, ok
+}
+
+// knownOp returns op as a string: one of the ops of the protocol without
+// an allocation, for every message carries one.
+func knownOp(op []byte) string {
+	switch string(op) {
+	case "msg":
+		return "msg"
+	case "answer":
+		return "answer"
+	case "dropped":
+		return "dropped"
+	case "presence":
+		return "presence"
+	}
+	return string(op)
 }
 
 // quickBytes is quickString without the copy.

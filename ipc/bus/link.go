@@ -123,8 +123,8 @@ func (b *Bus) LinkDeliver(in *Inbound) int {
 		return 0
 	}
 	if in.Call == 0 {
-		env := &Header{Op: "msg", From: in.From, Group: in.Group, To: in.To}
-		return b.linkBatch(env, in.Body, to)
+		b.env = Header{Op: "msg", From: in.From, Group: in.Group, To: in.To}
+		return b.linkBatch(&b.env, in.Body, to)
 	}
 	return len(b.deliverCall(in, to, false))
 }

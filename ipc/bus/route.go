@@ -107,7 +107,8 @@ func (b *Bus) msg(cl *client, h *Header, body []byte, at time.Time) error {
 	} else if m := b.byAddr[h.To]; m != nil {
 		to = []*client{m}
 	}
-	env := &Header{Op: "msg", From: cl.addr, Group: h.Group, To: h.To, Call: h.Call}
+	b.env = Header{Op: "msg", From: cl.addr, Group: h.Group, To: h.To, Call: h.Call}
+	env := &b.env
 	if h.Call != 0 {
 		out, err := appendEnvelope(b.out[:0], env, body)
 		if err != nil {
@@ -138,8 +139,7 @@ func (b *Bus) msg(cl *client, h *Header, body []byte, at time.Time) error {
 	for _, m := range to {
 		b.enbatch(m, start, end)
 	}
-	linked := b.opts.Link != nil && (h.Group != "" || Remote(h.To)) &&
-		b.opts.Link.Publish(&Outbound{From: cl.addr, Group: h.Group, To: h.To, Body: body})
+	linked := b.opts.Link != nil && (h.Group != "" || Remote(h.To)) && b.publish(cl, h, body)
 	if !linked && len(to) == 0 && h.Undeliverable {
 		b.notify(cl, &Header{Op: "undeliverable", Group: h.Group, To: h.To, Ref: h.Ref})
 	}
@@ -147,6 +147,14 @@ func (b *Bus) msg(cl *client, h *Header, body []byte, at time.Time) error {
 		b.flush()
 	}
 	return nil
+}
+
+// publish passes on a message of cl to the link.
+func (b *Bus) publish(cl *client, h *Header, body []byte) bool {
+	b.link = Outbound{From: cl.addr, Group: h.Group, To: h.To, Body: body}
+	ok := b.opts.Link.Publish(&b.link)
+	b.link = Outbound{}
+	return ok
 }
 
 // checkMsg refuses a msg envelope whose fields do not go together.

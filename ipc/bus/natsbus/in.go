@@ -14,14 +14,15 @@ const natsFrom = "@nats"
 // onGroup hands a message published to a group's subject to the group's
 // local members.
 func (f *Fed) onGroup(m *nats.Msg) {
-	g := strings.TrimPrefix(m.Subject, f.opts.Prefix+".")
 	in := f.inbound(m)
-	in.Group = g
+	in.Group = strings.TrimPrefix(m.Subject, f.dot)
 	if m.Reply != "" && m.Header.Get(hdrEach) != "" {
 		f.onEachCall(in, m.Reply)
+		*in = bus.Inbound{}
 		return
 	}
 	f.bus.LinkDeliver(in)
+	*in = bus.Inbound{}
 }
 
 // onAddr hands a message for an address of this bus to its client, or
@@ -42,9 +43,11 @@ func (f *Fed) onAddr(m *nats.Msg) {
 }
 
 // inbound reads who sent m and, for a request, its call id: a plain NATS
-// client's request gets an id of its own.
+// client's request gets an id of its own. It returns the link's one
+// Inbound, which LinkDeliver does not keep.
 func (f *Fed) inbound(m *nats.Msg) *bus.Inbound {
-	in := &bus.Inbound{From: m.Header.Get(hdrFrom), Body: m.Data}
+	in := &f.in
+	*in = bus.Inbound{From: m.Header.Get(hdrFrom), Body: m.Data}
 	if !bus.Remote(in.From) {
 		in.From = natsFrom
 	}

@@ -52,6 +52,7 @@ type Fed struct {
 	efd   int
 	x     *ipc.External
 	inbox string // PREFIX.@reply.ID: answers to this bus's requests
+	dot   string // "PREFIX.", which the subjects of groups start with
 
 	mu      sync.Mutex // guards the queue, filled by the NATS goroutines
 	queue   []item
@@ -70,6 +71,7 @@ type Fed struct {
 	lastCall uint64
 	lastIn   uint64 // ids of plain NATS requests
 	peers    map[string]*peer
+	in       bus.Inbound // what is handed to LinkDeliver
 	ticker   chan struct{}
 	closed   bool
 }
@@ -78,7 +80,7 @@ type Fed struct {
 type item struct {
 	kind int
 	msg  *nats.Msg
-	ev   Event // for kindStatus
+	ev   *Event // for kindStatus
 }
 
 // The kinds of item.
@@ -103,6 +105,7 @@ func New(loop *ipc.Loop, opts Options) (*Fed, error) {
 		subjects: make(map[string]string), calls: make(map[string]*pending), gathers: make(map[string]*pending),
 		peers: make(map[string]*peer), ticker: make(chan struct{})}
 	f.inbox = opts.Prefix + ".@reply." + f.id
+	f.dot = opts.Prefix + "."
 	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("nats link: eventfd: %w", err)
@@ -187,7 +190,7 @@ func (f *Fed) receiver(kind int) nats.MsgHandler {
 // status queues a change of the connection's state.
 func (f *Fed) status(e Event) {
 	e.Time = time.Now()
-	f.push(item{kind: kindStatus, ev: e}, true)
+	f.push(item{kind: kindStatus, ev: &e}, true)
 }
 
 // push queues it for the loop, and wakes the loop if the queue was
@@ -268,7 +271,7 @@ func (f *Fed) handle(it *item) {
 	case kindBeat:
 		f.onBeat(it.msg)
 	case kindStatus:
-		f.report(it.ev)
+		f.report(*it.ev)
 	case kindTick:
 		f.onTick()
 	}
