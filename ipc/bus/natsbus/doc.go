@@ -9,7 +9,10 @@
 // connection to NATS does not receive its own messages (NoEcho), so each
 // member of G on every bus gets a message once, and in the order its
 // sender sent it. A client of another bus has the address ADDR@ID ("c3@k2j9x0qa");
-// PREFIX.@addr.ID reaches the clients of bus ID by address.
+// PREFIX.@addr.ID reaches the clients of bus ID by address. A message to
+// a group names its sender by its reply subject, PREFIX.@from.ID.ADDR,
+// rather than by a header: NATS clients decode headers into a map, at a
+// cost larger than the rest of the message.
 //
 // A call to a group with no member on the bus, or to an address of another
 // bus, is a NATS request: the answer of the first callee ends it, NATS's

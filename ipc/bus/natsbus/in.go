@@ -47,6 +47,10 @@ func (f *Fed) onAddr(m *nats.Msg) {
 // Inbound, which LinkDeliver does not keep.
 func (f *Fed) inbound(m *nats.Msg) *bus.Inbound {
 	in := &f.in
+	if from, ok := f.from(m.Reply); ok {
+		*in = bus.Inbound{From: from, Body: m.Data}
+		return in
+	}
 	*in = bus.Inbound{From: m.Header.Get(hdrFrom), Body: m.Data}
 	if !bus.Remote(in.From) {
 		in.From = natsFrom
@@ -100,4 +104,28 @@ func (f *Fed) onReply(m *nats.Msg) {
 		}
 		f.bus.LinkAnswer(p.caller, p.id, from, h, m.Data)
 	}
+}
+
+// from returns the sender ADDR@ID that a reply subject
+// PREFIX.@from.ID.ADDR names (see sender), and whether it is one; the
+// senders heard of are kept, so that a message does not make its
+// sender's address again.
+func (f *Fed) from(reply string) (string, bool) {
+	if from, ok := f.froms[reply]; ok {
+		return from, true
+	}
+	rest, ok := strings.CutPrefix(reply, f.fromDot)
+	if !ok {
+		return "", false
+	}
+	id, addr, ok := strings.Cut(rest, ".")
+	if !ok || !validToken(id) || !validToken(addr) || strings.ContainsRune(rest, '@') {
+		return "", false
+	}
+	if len(f.froms) >= maxKept {
+		clear(f.froms)
+	}
+	from := addr + "@" + id
+	f.froms[reply] = from
+	return from, true
 }

@@ -43,16 +43,17 @@ type Options struct {
 // from the goroutine that hands the loop's events to the bus, except
 // Close.
 type Fed struct {
-	opts  Options
-	id    string
-	loop  *ipc.Loop
-	bus   *bus.Bus
-	nc    *nats.Conn
-	pub   *publisher
-	efd   int
-	x     *ipc.External
-	inbox string // PREFIX.@reply.ID: answers to this bus's requests
-	dot   string // "PREFIX.", which the subjects of groups start with
+	opts    Options
+	id      string
+	loop    *ipc.Loop
+	bus     *bus.Bus
+	nc      *nats.Conn
+	pub     *publisher
+	efd     int
+	x       *ipc.External
+	inbox   string // PREFIX.@reply.ID: answers to this bus's requests
+	dot     string // "PREFIX.", which the subjects of groups start with
+	fromDot string // "PREFIX.@from.", which the reply subjects naming a sender do
 
 	mu      sync.Mutex // guards the queue, filled by the NATS goroutines
 	queue   []item
@@ -64,7 +65,8 @@ type Fed struct {
 
 	// The loop's goroutine only.
 	subs     map[string]*nats.Subscription // by group
-	headers  map[string]nats.Header        // of group messages, by sender
+	senders  map[string]string             // reply subjects of local senders, by address
+	froms    map[string]string             // addresses of remote senders, by reply subject
 	subjects map[string]string             // by group; "" for none
 	calls    map[string]*pending           // by reply token
 	gathers  map[string]*pending           // the calls with each among them
@@ -101,11 +103,11 @@ func New(loop *ipc.Loop, opts Options) (*Fed, error) {
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = DefaultHeartbeat
 	}
-	f := &Fed{opts: opts, id: newID(), loop: loop, subs: make(map[string]*nats.Subscription), headers: make(map[string]nats.Header),
-		subjects: make(map[string]string), calls: make(map[string]*pending), gathers: make(map[string]*pending),
-		peers: make(map[string]*peer), ticker: make(chan struct{})}
+	f := &Fed{opts: opts, id: newID(), loop: loop, subs: make(map[string]*nats.Subscription), senders: make(map[string]string),
+		froms: make(map[string]string), subjects: make(map[string]string), calls: make(map[string]*pending),
+		gathers: make(map[string]*pending), peers: make(map[string]*peer), ticker: make(chan struct{})}
 	f.inbox = opts.Prefix + ".@reply." + f.id
-	f.dot = opts.Prefix + "."
+	f.dot, f.fromDot = opts.Prefix+".", opts.Prefix+".@from."
 	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("nats link: eventfd: %w", err)

@@ -197,7 +197,7 @@ func TestFanOutAcross(t *testing.T) {
 		if string(body) != "end" {
 			t.Fatalf("%s: got %q, want end", c.Addr(), body)
 		}
-		if c == l1 && !strings.HasPrefix(h.From, l2.Addr()+"@"+two.fed.ID()) {
+		if c == l1 && h.From != l2.Addr()+"@"+two.fed.ID() {
 			t.Errorf("from %q, want %s@%s", h.From, l2.Addr(), two.fed.ID())
 		}
 	}
@@ -311,6 +311,30 @@ func FuzzParsePresence(f *testing.F) {
 		}
 		if !strings.HasSuffix(h.Addr, "@"+id) || h.Op != "presence" || len(h.Groups) > bus.MaxGroups {
 			t.Fatalf("accepted %+v", h)
+		}
+	})
+}
+
+// FuzzFrom checks the reading of the sender from a reply subject: what
+// it takes is what sender makes for that address and bus.
+func FuzzFrom(f *testing.F) {
+	for _, reply := range []string{"p.@from.k2j9x0qa17.c3", "p.@from.k2j9x0qa17", "p.@from..c3",
+		"_INBOX.abc", "p.@from.a.b.c", "p.@from.a@b.c", "p.@from.a.b*"} {
+		f.Add(reply)
+	}
+	f.Fuzz(func(t *testing.T, reply string) {
+		fed := &Fed{fromDot: "p.@from.", froms: make(map[string]string)}
+		from, ok := fed.from(reply)
+		if !ok {
+			return
+		}
+		addr, id, _ := strings.Cut(from, "@")
+		back := &Fed{id: id, fromDot: "p.@from.", senders: make(map[string]string)}
+		if !validToken(addr) || !validToken(id) || back.sender(addr) != reply {
+			t.Fatalf("%q: from %q", reply, from)
+		}
+		if again, _ := fed.from(reply); again != from {
+			t.Fatalf("%q: from %q, then %q", reply, from, again)
 		}
 	})
 }

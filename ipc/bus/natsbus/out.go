@@ -99,17 +99,23 @@ func (f *Fed) Interest(g string, on bool) {
 }
 
 // Publish passes on a local message to a group or an address of another
-// bus.
+// bus. A message to a group names its sender by its reply subject alone
+// (see sender), without headers, which cost the NATS clients of both
+// buses more than the rest of the message.
 func (f *Fed) Publish(m *bus.Outbound) bool {
+	if m.Group != "" {
+		subj, ok := f.Subject(m.Group)
+		return ok && f.pub.send(subj, f.sender(m.From), nil, m.Body)
+	}
 	subj, h, ok := f.route(m)
 	return ok && f.pub.send(subj, "", h, m.Body)
 }
 
-// route returns the subject and headers of the NATS message of m, and
-// false when it has no subject.
+// route returns the subject and headers of the NATS message of a call,
+// or of a message to an address, and false when it has no subject.
 func (f *Fed) route(m *bus.Outbound) (string, nats.Header, bool) {
 	var subj string
-	h := f.header(m)
+	h := nats.Header{hdrFrom: {m.From + "@" + f.id}}
 	if m.Group != "" {
 		s, ok := f.Subject(m.Group)
 		if !ok {
@@ -130,26 +136,24 @@ func (f *Fed) route(m *bus.Outbound) (string, nats.Header, bool) {
 	return subj, h, true
 }
 
-// header returns the headers of a message of m.From: those of a message
-// to a group, which are the same for every message of that sender, are
-// made once and shared (the NATS client only reads them).
-func (f *Fed) header(m *bus.Outbound) nats.Header {
-	if m.Group == "" || m.Call != 0 {
-		return nats.Header{hdrFrom: {m.From + "@" + f.id}}
+// sender returns the reply subject of the messages to groups of the
+// local client addr: PREFIX.@from.ID.ADDR, made once for each sender.
+// Nothing subscribes to it; it tells who sent a message, which a plain
+// NATS subscriber sees too.
+func (f *Fed) sender(addr string) string {
+	if s := f.senders[addr]; s != "" {
+		return s
 	}
-	if h := f.headers[m.From]; h != nil {
-		return h
+	if len(f.senders) >= maxKept {
+		clear(f.senders)
 	}
-	if len(f.headers) >= maxKept {
-		clear(f.headers)
-	}
-	h := nats.Header{hdrFrom: {m.From + "@" + f.id}}
-	f.headers[m.From] = h
-	return h
+	s := f.fromDot + f.id + "." + addr
+	f.senders[addr] = s
+	return s
 }
 
-// maxKept bounds the senders whose headers are kept, and the groups
-// whose subjects are.
+// maxKept bounds the senders and the groups whose subjects are kept, on
+// either side.
 const maxKept = 1024
 
 // validToken reports whether s can be one token of a subject.
