@@ -17,10 +17,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipcctl/ipcctl/ipc"
@@ -113,9 +115,11 @@ func run(name, group string, subs, msgs, size int, wait time.Duration) error {
 // subscribe counts the messages of cl until msgs arrived or were dropped.
 func subscribe(ctx context.Context, cl *bus.Client, msgs uint64) result {
 	var r result
+	ctx, seen, stop := watchIdle(ctx)
+	defer stop()
 	for r.got+r.dropped < msgs {
-		h, _, err := recvIdle(ctx, cl)
-		if err != nil && idle > 0 && r.got > 0 && ctx.Err() == nil {
+		h, _, err := cl.Recv(ctx)
+		if err != nil && idle > 0 && r.got > 0 && context.Cause(ctx) == errIdle {
 			r.lost = msgs - r.got - r.dropped
 			return r
 		}
@@ -123,6 +127,7 @@ func subscribe(ctx context.Context, cl *bus.Client, msgs uint64) result {
 			r.err = err
 			return r
 		}
+		seen.Add(1)
 		switch h.Op {
 		case "msg":
 			r.last = time.Now()
@@ -137,14 +142,38 @@ func subscribe(ctx context.Context, cl *bus.Client, msgs uint64) result {
 	return r
 }
 
-// recvIdle is cl.Recv, giving up after idle without a message.
-func recvIdle(ctx context.Context, cl *bus.Client) (bus.Header, []byte, error) {
+// errIdle ends a subscriber that got nothing for -idle.
+var errIdle = errors.New("nothing received for -idle")
+
+// watchIdle returns ctx, cancelled with errIdle once the count it returns
+// has not moved for idle (never when idle is 0), and stop, which ends the
+// watch: one timer for the whole run, not one a message, which would cost
+// the subscriber more than reading the message does.
+func watchIdle(ctx context.Context) (context.Context, *atomic.Uint64, func()) {
+	var seen atomic.Uint64
 	if idle <= 0 {
-		return cl.Recv(ctx)
+		return ctx, &seen, func() {}
 	}
-	ctx, cancel := context.WithTimeout(ctx, idle)
-	defer cancel()
-	return cl.Recv(ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		t := time.NewTicker(idle)
+		defer t.Stop()
+		last := seen.Load()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			now := seen.Load()
+			if now == last {
+				cancel(errIdle)
+				return
+			}
+			last = now
+		}
+	}()
+	return ctx, &seen, func() { cancel(nil) }
 }
 
 // awaitRemote waits until the presence group told cl of subs
