@@ -85,6 +85,9 @@ func (f *Fed) onReply(m *nats.Msg) {
 		f.onEachReply(token, p, m)
 		return
 	}
+	if m.Header.Get(hdrLost) != "" && f.lostOne(token, m) {
+		return // another bus may still answer
+	}
 	delete(f.calls, token)
 	from := m.Header.Get(hdrFrom)
 	switch {

@@ -70,6 +70,7 @@ type Fed struct {
 	subjects map[string]string             // by group; "" for none
 	calls    map[string]*pending           // by reply token
 	gathers  map[string]*pending           // the calls with each among them
+	awaited  map[string]*awaited           // the plain calls that known buses may answer
 	lastCall uint64
 	lastIn   uint64 // ids of plain NATS requests
 	peers    map[string]*peer

@@ -189,6 +189,7 @@ func (f *Fed) Call(m *bus.Outbound) bool {
 		f.gathers[token] = p
 	}
 	f.calls[token] = p
+	f.await(token, p, m)
 	return true
 }
 

@@ -63,6 +63,7 @@ func (f *Fed) onTick() {
 		}
 	}
 	f.expire(now)
+	f.sweepAwaited()
 	f.recheckGathers(nil)
 	f.reportLost()
 }
@@ -105,6 +106,7 @@ func (f *Fed) depart(p *peer) {
 		f.report(Event{Kind: KindLeft, Bus: p.label, Peer: p.id, Count: uint64(len(p.clients))})
 	}
 	f.recheckGathers(p)
+	f.awaitedGone(p)
 }
 
 // onPresence passes another bus's presence notice on to the local
@@ -125,8 +127,11 @@ func (f *Fed) onPresence(m *nats.Msg) {
 		p.clients[h.Addr] = remoteOf(&h)
 	}
 	f.bus.LinkPresence(&h)
-	if len(f.gathers) > 0 && (h.Event == "disconnect" || h.Event == "unsubscribe") {
-		f.recheckGathers(nil)
+	if h.Event == "disconnect" || h.Event == "unsubscribe" {
+		if len(f.gathers) > 0 {
+			f.recheckGathers(nil)
+		}
+		f.awaitedLeft(h.Addr, h.Event)
 	}
 }
 
