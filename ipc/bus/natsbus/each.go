@@ -21,13 +21,15 @@ type gather struct {
 	group string
 	// expect holds the buses with members of the group, as presence
 	// tells, that have not said whom they called. blind: there were none
-	// when the call was made, and the first bus that answers ends the
-	// gathering (buses not yet heard of may have members).
+	// when the call was made (buses not yet heard of may have members),
+	// and the gathering ends once no bus has named its callees for a
+	// heartbeat.
 	expect  map[string]bool
 	blind   bool
 	open    bool            // more buses may still name callees
 	callees map[string]bool // named, and neither answered nor lost yet
 	since   time.Time
+	last    time.Time // when a bus last named its callees
 }
 
 // newGather starts the gathering of a call with each to group g.
@@ -97,7 +99,8 @@ func (f *Fed) onCallees(p *pending, m *nats.Msg) {
 		e.callees[a] = true
 	}
 	delete(e.expect, id)
-	e.open = len(e.expect) > 0
+	e.open = len(e.expect) > 0 || e.blind
+	e.last = time.Now()
 	f.bus.LinkCalls(p.caller, p.id, addrs, e.open)
 }
 
@@ -126,7 +129,7 @@ func (f *Fed) settle(token string, p *pending) {
 // recheckGathers follows what presence told: a bus expected to name its
 // callees that has no member of the group any more (or is gone) is not
 // awaited, and the callees of a bus that is gone are lost. A gathering
-// that lasts missedBeats heartbeats ends.
+// that is over (gathered) ends.
 func (f *Fed) recheckGathers(gone *peer) {
 	now := time.Now()
 	for token, p := range f.gathers {
@@ -144,10 +147,25 @@ func (f *Fed) recheckGathers(gone *peer) {
 				delete(e.expect, id)
 			}
 		}
-		if e.open && (!e.blind && len(e.expect) == 0 || now.Sub(e.since) > missedBeats*f.opts.Heartbeat) {
+		if e.open && f.gathered(e, now) {
 			f.closeGather(p)
 		}
 		f.settle(token, p)
+	}
+}
+
+// gathered reports whether the gathering of e is over at now: every bus
+// expected has named its callees or is not awaited any more; when none
+// was, no bus has named callees for a heartbeat; in any case,
+// missedBeats heartbeats have passed.
+func (f *Fed) gathered(e *gather, now time.Time) bool {
+	switch {
+	case now.Sub(e.since) > missedBeats*f.opts.Heartbeat:
+		return true
+	case e.blind:
+		return !e.last.IsZero() && now.Sub(e.last) >= f.opts.Heartbeat
+	default:
+		return len(e.expect) == 0
 	}
 }
 
