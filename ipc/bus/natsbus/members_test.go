@@ -53,9 +53,14 @@ func TestMembersAcross(t *testing.T) {
 		}
 		seen[m.Addr], last = true, m.Addr
 	}
-	news, err := lister.Members(ctx, "news")
-	if err != nil {
-		t.Fatal(err)
+	// A member is listed once it joined; its groups follow in notices
+	// of their own, so they are waited for too.
+	var news []bus.Member
+	for deadline := time.Now().Add(wait); !allIn(news, n/2+1, 2) && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		var err error
+		if news, err = lister.Members(ctx, "news"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if len(news) != n/2+1 || news[0].Addr != local.Addr() {
 		t.Fatalf("news: %d members from %+v, want %d, %s first", len(news), news[0], n/2+1, local.Addr())
@@ -65,6 +70,20 @@ func TestMembersAcross(t *testing.T) {
 			t.Fatalf("member of news %+v: want groups news other", m)
 		}
 	}
+}
+
+// allIn reports whether ms holds n members, each but the first (the
+// local one) in groups groups.
+func allIn(ms []bus.Member, n, groups int) bool {
+	if len(ms) != n {
+		return false
+	}
+	for _, m := range ms[1:] {
+		if len(m.Groups) != groups {
+			return false
+		}
+	}
+	return true
 }
 
 // remoteSeq is the number of a remote address, cN@ID.
