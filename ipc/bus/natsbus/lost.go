@@ -47,6 +47,9 @@ func (f *Fed) await(token string, p *pending, m *bus.Outbound) {
 	if f.awaited == nil {
 		f.awaited = make(map[string]*awaited)
 	}
+	if len(f.awaited) >= MaxPending {
+		f.sweepAwaited() // settled calls wait for the next heartbeat's sweep: not past the bound
+	}
 	f.awaited[token] = a
 }
 
@@ -142,7 +145,8 @@ func calleeOf(q *peer, a *awaited) string {
 	return first
 }
 
-// sweepAwaited forgets the calls settled otherwise (answered, expired).
+// sweepAwaited forgets the calls settled otherwise (answered, expired):
+// at each heartbeat, and when as many are kept as calls may be pending.
 func (f *Fed) sweepAwaited() {
 	for token, a := range f.awaited {
 		if f.calls[token] != a.p {
