@@ -17,9 +17,13 @@
 // A call to a group with no member on the bus, or to an address of another
 // bus, is a NATS request: the answer of the first callee ends it, NATS's
 // "no responders" is the caller's undeliverable, and a callee that goes
-// away before answering makes its bus answer "lost". A plain NATS client
-// may publish to and request from PREFIX.G (nats pub, nats req); what it
-// sends comes from "@nats".
+// away before answering makes its bus answer "lost". The caller's bus
+// also awaits the buses that may answer (the one of the address, or those
+// with members of the group, as presence tells): when every one of them
+// has dropped out, lost its members of the group or answered "lost", the
+// caller is told "lost" at once rather than left to its timeout. A
+// plain NATS client may publish to and request from PREFIX.G (nats pub,
+// nats req); what it sends comes from "@nats".
 //
 // Presence: each bus publishes its clients' presence notices on
 // PREFIX.@presence and a heartbeat on PREFIX.@bus. A bus learns the
