@@ -31,21 +31,7 @@ func readNow(fd int, p []byte) (int, error) {
 // without waiting, and returns how many bytes it wrote.
 func writevNow(fd int, bufs [][]byte, skip int) (int, error) {
 	var small [16]unix.Iovec
-	iov := small[:0]
-	for _, b := range bufs {
-		if skip > 0 {
-			b, skip = b[skip:], 0
-		}
-		if len(b) == 0 {
-			continue
-		}
-		if len(iov) == maxIovecs {
-			break
-		}
-		v := unix.Iovec{Base: &b[0]}
-		v.SetLen(len(b))
-		iov = append(iov, v)
-	}
+	iov, _ := iovecs(small[:0], bufs, skip)
 	if len(iov) == 0 {
 		return 0, nil
 	}
@@ -71,4 +57,24 @@ func rawCall(trap uintptr, fd int, p unsafe.Pointer, n int) (int, error) {
 		}
 		return 0, e
 	}
+}
+
+// iovecs appends to iov the bytes of bufs, less the first skip bytes of
+// bufs[0], in at most maxIovecs vectors, and returns it and their size.
+func iovecs(iov []unix.Iovec, bufs [][]byte, skip int) ([]unix.Iovec, int) {
+	size := 0
+	for _, b := range bufs {
+		b, skip = b[skip:], 0
+		if len(b) == 0 {
+			continue
+		}
+		if len(iov) == maxIovecs {
+			break
+		}
+		v := unix.Iovec{Base: &b[0]}
+		v.SetLen(len(b))
+		iov = append(iov, v)
+		size += len(b)
+	}
+	return iov, size
 }

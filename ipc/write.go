@@ -70,21 +70,7 @@ func (c *Conn) writeQueue(fd int) error {
 // caller holds qmu; the bytes stay where they are until consume, which
 // only a holder of wmu calls.
 func (c *Conn) pending(iov []unix.Iovec) ([]unix.Iovec, int) {
-	size, skip := 0, c.qskip
-	for _, b := range c.queue {
-		b, skip = b[skip:], 0
-		if len(b) == 0 {
-			continue
-		}
-		if len(iov) == maxIovecs {
-			break
-		}
-		v := unix.Iovec{Base: &b[0]}
-		v.SetLen(len(b))
-		iov = append(iov, v)
-		size += len(b)
-	}
-	return iov, size
+	return iovecs(iov, c.queue, c.qskip)
 }
 
 // consume takes n written bytes off the front of the queue. Written

@@ -221,16 +221,21 @@ func (b *Bus) LinkLost(to string, id uint64, from, reason string) {
 // LinkUndeliverable tells the local caller to that its call id passed on
 // to the link reached nobody.
 func (b *Bus) LinkUndeliverable(to string, id uint64) {
-	caller := b.byAddr[to]
-	if caller == nil {
-		return
-	}
-	c := caller.made[id]
+	caller, c := b.madeCall(to, id)
 	if c == nil || !c.remote {
 		return
 	}
 	delete(caller.made, id)
 	b.notify(caller, &Header{Op: "undeliverable", Group: c.group, To: c.to, Call: id})
+}
+
+// madeCall returns the local client to and its call id, or nils.
+func (b *Bus) madeCall(to string, id uint64) (*client, *call) {
+	caller := b.byAddr[to]
+	if caller == nil {
+		return nil, nil
+	}
+	return caller, caller.made[id]
 }
 
 // remoteCall ends the call id of local client to that was passed on to
@@ -239,11 +244,7 @@ func (b *Bus) LinkUndeliverable(to string, id uint64) {
 // or loss: a caller that asked for each is told that from is the callee
 // it reached ("calls").
 func (b *Bus) remoteCall(to string, id uint64, from string) *client {
-	caller := b.byAddr[to]
-	if caller == nil {
-		return nil
-	}
-	c := caller.made[id]
+	caller, c := b.madeCall(to, id)
 	if c != nil && c.linked {
 		return caller // each answer and loss is passed on; the link ends it
 	}

@@ -41,11 +41,7 @@ func (b *Bus) linkEach(cl *client, h *Header, body []byte, to []*client, frame [
 // last time, a call that reached nobody anywhere is undeliverable (or
 // lost, when the queues of the members here were full).
 func (b *Bus) LinkCalls(to string, id uint64, callees []string, more bool) {
-	caller := b.byAddr[to]
-	if caller == nil {
-		return
-	}
-	c := caller.made[id]
+	caller, c := b.madeCall(to, id)
 	if c == nil || !c.linked || !c.open {
 		return
 	}
@@ -65,11 +61,7 @@ func (b *Bus) LinkCalls(to string, id uint64, callees []string, more bool) {
 // LinkCallEnd tells that the link passes on nothing more of the call id
 // of the local caller to: the call ends once its callees here are done.
 func (b *Bus) LinkCallEnd(to string, id uint64) {
-	caller := b.byAddr[to]
-	if caller == nil {
-		return
-	}
-	c := caller.made[id]
+	_, c := b.madeCall(to, id)
 	if c == nil || !c.linked {
 		return
 	}
