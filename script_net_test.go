@@ -2,77 +2,27 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/coder/websocket"
+	"github.com/ipcctl/ipcctl/internal/natstest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // cmdGencert makes, in DIR, a CA (ca.pem), a server certificate for
-// 127.0.0.1 and localhost (cert.pem, key.pem) and a client certificate
-// (client.pem, client-key.pem), all signed by the CA, valid for a day.
+// 127.0.0.1 and localhost (server.pem, server-key.pem), a client
+// certificate (client.pem, client-key.pem) signed by the CA, and another
+// CA (other-ca.pem): natstest.WriteTLS's files.
 func cmdGencert(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: gencert DIR")
 	}
-	dir := ts.MkAbs(args[0])
-	ts.Check(os.MkdirAll(dir, 0o755))
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	_, err := natstest.WriteTLS(ts.MkAbs(args[0]))
 	ts.Check(err)
-	ca := certTemplate(1, "ipcctl test CA")
-	ca.IsCA, ca.BasicConstraintsValid, ca.KeyUsage = true, true, x509.KeyUsageCertSign
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	ts.Check(err)
-	writePEM(ts, filepath.Join(dir, "ca.pem"), "CERTIFICATE", caDER)
-	caCert, err := x509.ParseCertificate(caDER)
-	ts.Check(err)
-	server := certTemplate(2, "localhost")
-	server.DNSNames, server.IPAddresses = []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}
-	server.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	signCert(ts, dir, "cert.pem", "key.pem", server, caCert, caKey)
-	client := certTemplate(3, "client")
-	client.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	signCert(ts, dir, "client.pem", "client-key.pem", client, caCert, caKey)
-}
-
-// certTemplate is a leaf certificate valid from an hour ago for a day.
-func certTemplate(serial int64, cn string) *x509.Certificate {
-	return &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
-}
-
-// signCert makes a key and tmpl's certificate signed by the CA, in dir.
-func signCert(ts *testscript.TestScript, dir, certFile, keyFile string, tmpl, ca *x509.Certificate, caKey *ecdsa.PrivateKey) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	ts.Check(err)
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	ts.Check(err)
-	writePEM(ts, filepath.Join(dir, certFile), "CERTIFICATE", der)
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	ts.Check(err)
-	writePEM(ts, filepath.Join(dir, keyFile), "PRIVATE KEY", kb)
-}
-
-func writePEM(ts *testscript.TestScript, path, typ string, der []byte) {
-	ts.Check(os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
 }
 
 // cmdWsclient is a WebSocket client: wsclient [-n N] URL FILE MSG...
