@@ -3,7 +3,6 @@ package natsbus
 import (
 	"encoding/json"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -60,7 +59,7 @@ func (f *Fed) onEachReply(token string, p *pending, m *nats.Msg) {
 	e := p.each
 	from := m.Header.Get(hdrFrom)
 	switch {
-	case len(m.Data) == 0 && m.Header.Get("Status") == "503":
+	case noResponders(m):
 		f.closeGather(p)
 	case m.Header.Get(hdrOp) == "calls":
 		f.onCallees(p, m)
@@ -71,11 +70,7 @@ func (f *Fed) onEachReply(token string, p *pending, m *nats.Msg) {
 		f.bus.LinkLost(p.caller, p.id, from, m.Header.Get(hdrLost))
 	default:
 		delete(e.callees, from)
-		h := &bus.Header{Error: m.Header.Get(hdrError)}
-		if st, err := strconv.Atoi(m.Header.Get(hdrStatus)); err == nil {
-			h.Status = &st
-		}
-		f.bus.LinkAnswer(p.caller, p.id, from, h, m.Data)
+		f.bus.LinkAnswer(p.caller, p.id, from, answerHeader(m), m.Data)
 	}
 	f.settle(token, p)
 }

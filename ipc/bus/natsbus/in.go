@@ -91,7 +91,7 @@ func (f *Fed) onReply(m *nats.Msg) {
 	delete(f.calls, token)
 	from := m.Header.Get(hdrFrom)
 	switch {
-	case len(m.Data) == 0 && m.Header.Get("Status") == "503":
+	case noResponders(m):
 		f.bus.LinkUndeliverable(p.caller, p.id)
 	case m.Header.Get(hdrUndeliverable) != "":
 		f.bus.LinkUndeliverable(p.caller, p.id)
@@ -101,12 +101,24 @@ func (f *Fed) onReply(m *nats.Msg) {
 		if !bus.Remote(from) {
 			from = natsFrom
 		}
-		h := &bus.Header{Error: m.Header.Get(hdrError)}
-		if st, err := strconv.Atoi(m.Header.Get(hdrStatus)); err == nil {
-			h.Status = &st
-		}
-		f.bus.LinkAnswer(p.caller, p.id, from, h, m.Data)
+		f.bus.LinkAnswer(p.caller, p.id, from, answerHeader(m), m.Data)
 	}
+}
+
+// noResponders reports whether m is NATS's status telling that nobody
+// subscribes to the subject of a request.
+func noResponders(m *nats.Msg) bool {
+	return len(m.Data) == 0 && m.Header.Get("Status") == "503"
+}
+
+// answerHeader is the header of the answer m: the callee's error and
+// exit status, when it told them.
+func answerHeader(m *nats.Msg) *bus.Header {
+	h := &bus.Header{Error: m.Header.Get(hdrError)}
+	if st, err := strconv.Atoi(m.Header.Get(hdrStatus)); err == nil {
+		h.Status = &st
+	}
+	return h
 }
 
 // from returns the sender ADDR@ID that a reply subject
