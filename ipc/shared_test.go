@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // TestScheduleFramesSharesOneBuffer: the same frames queued on two
@@ -57,12 +58,20 @@ func TestScheduleFramesRefusals(t *testing.T) {
 		frames = AppendFrame(frames, make([]byte, 96)) // 100 bytes a frame
 	}
 	queued := 0
-	for range 1000 { // past the socket's buffers, then the queue's bound
+	settled := false
+	for range 2000 { // past the socket's buffers, then the queue's bound
 		n, err := sc.ScheduleFrames(frames)
 		queued += n
 		if errors.Is(err, ErrQueueFull) {
 			if n >= 100 {
 				t.Fatalf("%d of 100 frames queued with ErrQueueFull", n)
+			}
+			if !settled {
+				// The flusher may still be handing the socket bytes it
+				// has room for; once the socket takes no more, the
+				// queue stays full.
+				settled = queueStuck(t, sc)
+				continue
 			}
 			// Full now: nothing more fits, and the queue is not left locked.
 			if n, err := sc.ScheduleFrames(frames); n != 0 || !errors.Is(err, ErrQueueFull) {
@@ -78,4 +87,22 @@ func TestScheduleFramesRefusals(t *testing.T) {
 		}
 	}
 	t.Fatalf("%d frames queued to a peer that never reads: want ErrQueueFull", queued)
+}
+
+// queueStuck waits until the bytes queued on c stop changing, and
+// reports whether some are left: its socket takes no more, as when the
+// peer never reads. None left means the socket took them all.
+func queueStuck(t *testing.T, c *Conn) bool {
+	t.Helper()
+	last, same := c.Queued(), 0
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		if q := c.Queued(); q != last {
+			last, same = q, 0
+		} else if same++; same == 10 {
+			return last > 0
+		}
+	}
+	t.Fatalf("queue still draining after 10s: %d bytes", last)
+	return false
 }
