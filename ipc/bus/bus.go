@@ -57,7 +57,9 @@ type Bus struct {
 	shared  bool                 // a client's queue holds the batch's buffer
 	touched []*client            // the clients with messages batched
 	senders []*client            // the clients whose messages are in the batch
-	split   [][]byte             // the payloads of a run being copied
+	// linkSending: messages from the link are in the batch.
+	linkSending bool
+	split       [][]byte // the payloads of a run being copied
 	// The envelope of the message being routed, and what is handed to
 	// the link: kept, so that a message allocates neither.
 	env  Header
@@ -190,6 +192,7 @@ func (b *Bus) flush() {
 	}
 	clear(b.senders)
 	b.senders = b.senders[:0]
+	b.linkSending = false
 	clear(b.touched)
 	b.touched = b.touched[:0]
 	if b.shared {

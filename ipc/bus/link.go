@@ -168,6 +168,7 @@ func (b *Bus) linkBatch(env *Header, body []byte, to []*client) int {
 	for _, m := range to {
 		b.enbatch(m, start, end)
 	}
+	b.linkSending = true
 	if len(b.batch) >= batchBytes {
 		b.flush()
 	}

@@ -16,6 +16,20 @@ import (
 // subscriber that keeps up loses nothing, and a stalled one stalls the
 // senders once, for PushWait at most.
 
+// The link is held back the same way: when a batch with messages from
+// the link leaves a subscriber past the mark, a link that is a
+// LinkPauser stops handing over what it receives (it waits in the
+// link's bounded queue) until that subscriber's queue is written out,
+// or PushWait passed.
+
+// LinkPauser is a Link that the bus can hold back: PauseLink stops it
+// calling LinkDeliver until ResumeLink. Both may be called from any
+// goroutine.
+type LinkPauser interface {
+	PauseLink()
+	ResumeLink()
+}
+
 // DefaultPushWait is how long a client that falls behind may hold senders
 // back, unless Options say otherwise.
 const DefaultPushWait = 100 * time.Millisecond
@@ -36,8 +50,15 @@ func (b *Bus) pushBack(behind []*client) {
 			senders = append(senders, s)
 		}
 	}
-	if len(senders) == 0 {
+	link, _ := b.opts.Link.(LinkPauser)
+	if !b.linkSending {
+		link = nil
+	}
+	if len(senders) == 0 && link == nil {
 		return
+	}
+	if link != nil {
+		link.PauseLink()
 	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), b.opts.PushWait)
@@ -51,6 +72,9 @@ func (b *Bus) pushBack(behind []*client) {
 		}
 		for _, s := range senders {
 			s.conn.ResumeReading()
+		}
+		if link != nil {
+			link.ResumeLink()
 		}
 		for _, m := range slow {
 			m.conn.Flush(context.Background()) // it read it all, or it is gone

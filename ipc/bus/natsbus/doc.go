@@ -34,8 +34,11 @@
 // The NATS client's callbacks run on its own goroutines: what they
 // receive waits in a bounded queue, and an eventfd watched by the loop
 // (an ipc.External) wakes the loop, whose goroutine hands it to the bus.
-// Past the bound, messages are dropped and counted, and the count is
-// reported. What the bus publishes goes through a bounded queue to a
+// While it is full, the callbacks wait, and what comes waits in the NATS
+// client's pending buffers, bounded by the subscriptions' pending limits:
+// what the client drops past them is counted and reported. The bus holds
+// the link back (bus.LinkPauser) while a local subscriber is behind, as
+// it holds a local publisher back, for Options.PushWait at most. What the bus publishes goes through a bounded queue to a
 // goroutine of its own, so that the loop never waits for the NATS client;
 // while NATS is away it waits in the client's bounded reconnect buffer,
 // and past either bound it is dropped and counted.

@@ -3,8 +3,10 @@ package natsbus
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipcctl/ipcctl/ipc"
@@ -56,12 +58,16 @@ type Fed struct {
 	fromDot string // "PREFIX.@from.", which the reply subjects naming a sender do
 
 	mu      sync.Mutex // guards the queue, filled by the NATS goroutines
+	room    sync.Cond  // on mu: the queue was emptied, or shut
 	queue   []item
 	spare   []item // the queue's other buffer, while the loop is not using it
 	qbytes  int
 	woken   bool
 	shut    bool   // the eventfd is closed: nothing more is queued
 	dropped uint64 // messages from NATS dropped at the queue's bound
+	// paused: the bus holds the link back (bus.LinkPauser), a local
+	// subscriber being behind; what comes waits in the queue.
+	paused atomic.Bool
 
 	// The loop's goroutine only.
 	subs     map[string]*nats.Subscription // by group
@@ -74,7 +80,10 @@ type Fed struct {
 	lastCall uint64
 	lastIn   uint64 // ids of plain NATS requests
 	peers    map[string]*peer
-	in       bus.Inbound // what is handed to LinkDeliver
+	in       bus.Inbound                // what is handed to LinkDeliver
+	rest     []item                     // what was taken from the queue but not handled: the bus paused the link
+	fixed    []*nats.Subscription       // the subscriptions of every bus (Attach)
+	seen     map[*nats.Subscription]int // the messages the NATS client dropped, as reported
 	ticker   chan struct{}
 	closed   bool
 }
@@ -95,6 +104,7 @@ const (
 	kindBeat            // another bus's heartbeat or goodbye
 	kindStatus          // the connection's state changed
 	kindTick            // time to beat and check the others
+	kindDrops           // the NATS client dropped messages: report them
 )
 
 // New connects to NATS and makes the link of a bus served by loop; Attach
@@ -106,7 +116,9 @@ func New(loop *ipc.Loop, opts Options) (*Fed, error) {
 	}
 	f := &Fed{opts: opts, id: newID(), loop: loop, subs: make(map[string]*nats.Subscription), senders: make(map[string]string),
 		froms: make(map[string]string), subjects: make(map[string]string), calls: make(map[string]*pending),
-		gathers: make(map[string]*pending), peers: make(map[string]*peer), ticker: make(chan struct{})}
+		gathers: make(map[string]*pending), peers: make(map[string]*peer), ticker: make(chan struct{}),
+		seen: make(map[*nats.Subscription]int)}
+	f.room.L = &f.mu
 	f.inbox = opts.Prefix + ".@reply." + f.id
 	f.dot, f.fromDot = opts.Prefix+".", opts.Prefix+".@from."
 	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
@@ -142,6 +154,10 @@ func (f *Fed) natsOptions() []nats.Option {
 			f.status(Event{Kind: KindDisconnected, Err: err})
 		}),
 		nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrSlowConsumer) {
+				f.push(item{kind: kindDrops}, true)
+				return
+			}
 			f.status(Event{Kind: KindError, Err: err})
 		}),
 	}
@@ -158,9 +174,11 @@ func (f *Fed) Attach(b *bus.Bus) error {
 	p := f.opts.Prefix
 	for subj, kind := range map[string]int{p + ".@addr." + f.id: kindAddr, f.inbox + ".*": kindReply,
 		p + ".@presence": kindPresence, p + ".@bus": kindBeat} {
-		if _, err := f.nc.Subscribe(subj, f.receiver(kind)); err != nil {
+		s, err := f.nc.Subscribe(subj, f.receiver(kind))
+		if err != nil {
 			return fmt.Errorf("nats: subscribe %s: %w", subj, err)
 		}
+		f.fixed = append(f.fixed, s)
 	}
 	for _, g := range b.Groups() {
 		f.Interest(g, true)
@@ -185,10 +203,55 @@ func (f *Fed) tick() {
 }
 
 // receiver returns the callback of a subscription: it queues what comes
-// for the loop.
+// for the loop, waiting while the queue is full (the bus did not keep
+// up, or holds the link back): meanwhile what NATS sends waits in the
+// NATS client's pending buffer of the subscription, bounded by its
+// pending limits, past which the client drops it and reportDrops
+// reports the loss.
 func (f *Fed) receiver(kind int) nats.MsgHandler {
-	return func(m *nats.Msg) { f.push(item{kind: kind, msg: m}, false) }
+	return func(m *nats.Msg) {
+		it := item{kind: kind, msg: m}
+		f.mu.Lock()
+		for !f.shut && (len(f.queue) >= QueueLen || f.qbytes+it.size() > QueueBytes) {
+			f.room.Wait()
+		}
+		f.mu.Unlock()
+		f.push(it, false)
+	}
 }
+
+// size is what it counts for in the queue's bound.
+func (it *item) size() int {
+	if it.msg == nil {
+		return 0
+	}
+	return len(it.msg.Data) + len(it.msg.Subject) + len(it.msg.Reply) + 64
+}
+
+// reportDrops reports as lost the messages that the NATS client dropped
+// (a slow consumer: past a subscription's pending limits) since it last
+// looked.
+func (f *Fed) reportDrops() {
+	var lost uint64
+	count := func(s *nats.Subscription) {
+		if n, err := s.Dropped(); err == nil && n > f.seen[s] {
+			lost += uint64(n - f.seen[s])
+			f.seen[s] = n
+		}
+	}
+	for _, s := range f.fixed {
+		count(s)
+	}
+	for _, s := range f.subs {
+		count(s)
+	}
+	if lost > 0 {
+		f.report(Event{Kind: KindLost, Count: lost, Dir: "in", Err: errSlowConsumer})
+	}
+}
+
+// errSlowConsumer is why the NATS client dropped messages.
+var errSlowConsumer = fmt.Errorf("the bus did not keep up: %w", nats.ErrSlowConsumer)
 
 // status queues a change of the connection's state.
 func (f *Fed) status(e Event) {
@@ -200,10 +263,7 @@ func (f *Fed) status(e Event) {
 // empty. A message past the queue's bounds is dropped and counted; the
 // connection's changes and ticks (few) always go in.
 func (f *Fed) push(it item, always bool) {
-	size := 0
-	if it.msg != nil {
-		size = len(it.msg.Data) + len(it.msg.Subject) + len(it.msg.Reply) + 64
-	}
+	size := it.size()
 	f.mu.Lock()
 	if f.shut {
 		f.mu.Unlock()
@@ -233,25 +293,71 @@ func (f *Fed) Handle(ev *ipc.Event) bool {
 	}
 	var buf [8]byte
 	unix.Read(f.efd, buf[:])
+	if f.paused.Load() {
+		return true // ResumeLink wakes the loop again
+	}
+	if len(f.rest) > 0 {
+		rest := f.rest
+		f.rest = nil
+		if !f.handleAll(rest, false) {
+			return true
+		}
+	}
 	f.mu.Lock()
 	q, dropped := f.queue, f.dropped
 	f.queue, f.spare = f.spare, nil
 	f.qbytes, f.woken, f.dropped = 0, false, 0
+	f.room.Broadcast()
 	f.mu.Unlock()
 	if dropped > 0 {
 		f.report(Event{Kind: KindLost, Count: dropped, Dir: "in", Err: errQueueFull})
 	}
+	f.handleAll(q, true)
+	return true
+}
+
+// handleAll hands the items of q to the bus until the bus pauses the
+// link: what is left then waits in rest. It reports whether it handled
+// them all; then q's buffer is the queue's spare again, when spare.
+func (f *Fed) handleAll(q []item, spare bool) bool {
 	for i := range q {
 		f.handle(&q[i])
+		q[i] = item{}
+		if f.paused.Load() && i+1 < len(q) {
+			f.rest = q[i+1:]
+			if f.bus != nil {
+				f.bus.LinkFlush()
+			}
+			return false
+		}
 	}
 	if f.bus != nil {
 		f.bus.LinkFlush()
 	}
-	clear(q)
-	f.mu.Lock()
-	f.spare = q[:0]
-	f.mu.Unlock()
+	if spare {
+		f.mu.Lock()
+		f.spare = q[:0]
+		f.mu.Unlock()
+	}
 	return true
+}
+
+// PauseLink stops the loop handing what comes from NATS to the bus, until
+// ResumeLink (bus.LinkPauser): it waits in the queue, within its bounds.
+func (f *Fed) PauseLink() { f.paused.Store(true) }
+
+// ResumeLink undoes PauseLink, and wakes the loop to hand over what
+// waits.
+func (f *Fed) ResumeLink() {
+	f.paused.Store(false)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.shut {
+		return
+	}
+	var one [8]byte
+	binary.NativeEndian.PutUint64(one[:], 1)
+	unix.Write(f.efd, one[:])
 }
 
 // errQueueFull is why messages from NATS were dropped.
@@ -276,7 +382,10 @@ func (f *Fed) handle(it *item) {
 	case kindStatus:
 		f.report(*it.ev)
 	case kindTick:
+		f.reportDrops()
 		f.onTick()
+	case kindDrops:
+		f.reportDrops()
 	}
 }
 
@@ -308,6 +417,7 @@ func (f *Fed) Close(timeout time.Duration) {
 	f.nc.Close()
 	f.mu.Lock()
 	f.shut = true
+	f.room.Broadcast()
 	f.mu.Unlock()
 	f.x.Close()
 }

@@ -44,6 +44,13 @@ func cluster(t testing.TB, n int) *natstest.Cluster {
 // startNode runs a bus named "b" joined to the NATS servers at url.
 func startNode(t testing.TB, url string) *node {
 	t.Helper()
+	return startNodeWith(t, url, bus.Options{})
+}
+
+// startNodeWith runs a bus named "b" with options bo (its Link set)
+// joined to the NATS servers at url.
+func startNodeWith(t testing.TB, url string, bo bus.Options) *node {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "nb")
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +67,8 @@ func startNode(t testing.TB, url string) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := bus.New(svc, bus.Options{Link: n.fed})
+	bo.Link = n.fed
+	b := bus.New(svc, bo)
 	if err := n.fed.Attach(b); err != nil {
 		t.Fatal(err)
 	}

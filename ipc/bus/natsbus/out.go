@@ -82,6 +82,8 @@ func (f *Fed) Interest(g string, on bool) {
 	}
 	if !on {
 		if s := f.subs[g]; s != nil {
+			f.reportDrops()
+			delete(f.seen, s)
 			s.Unsubscribe()
 			delete(f.subs, g)
 		}
