@@ -155,7 +155,7 @@ func (f *Fed) natsOptions() []nats.Option {
 		}),
 		nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrSlowConsumer) {
-				f.push(item{kind: kindDrops}, true)
+				f.push(item{kind: kindDrops}, admitAlways)
 				return
 			}
 			f.status(Event{Kind: KindError, Err: err})
@@ -197,7 +197,7 @@ func (f *Fed) tick() {
 		case <-f.ticker:
 			return
 		case <-t.C:
-			f.push(item{kind: kindTick}, true)
+			f.push(item{kind: kindTick}, admitAlways)
 		}
 	}
 }
@@ -209,16 +209,17 @@ func (f *Fed) tick() {
 // pending limits, past which the client drops it and reportDrops
 // reports the loss.
 func (f *Fed) receiver(kind int) nats.MsgHandler {
-	return func(m *nats.Msg) {
-		it := item{kind: kind, msg: m}
-		f.mu.Lock()
-		for !f.shut && (len(f.queue) >= QueueLen || f.qbytes+it.size() > QueueBytes) {
-			f.room.Wait()
-		}
-		f.mu.Unlock()
-		f.push(it, false)
-	}
+	return func(m *nats.Msg) { f.push(item{kind: kind, msg: m}, admitWait) }
 }
+
+// admit is what push does with an item past the queue's bounds.
+type admit int
+
+const (
+	admitAlways admit = iota // queues it: the connection's changes and ticks, few
+	admitWait                // waits for room, or for the queue to be shut
+	admitDrop                // drops it, and counts it
+)
 
 // size is what it counts for in the queue's bound.
 func (it *item) size() int {
@@ -256,33 +257,45 @@ var errSlowConsumer = fmt.Errorf("the bus did not keep up: %w", nats.ErrSlowCons
 // status queues a change of the connection's state.
 func (f *Fed) status(e Event) {
 	e.Time = time.Now()
-	f.push(item{kind: kindStatus, ev: &e}, true)
+	f.push(item{kind: kindStatus, ev: &e}, admitAlways)
 }
 
 // push queues it for the loop, and wakes the loop if the queue was
-// empty. A message past the queue's bounds is dropped and counted; the
-// connection's changes and ticks (few) always go in.
-func (f *Fed) push(it item, always bool) {
+// empty. An item past the queue's bounds is handled as a says.
+func (f *Fed) push(it item, a admit) {
 	size := it.size()
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	for a == admitWait && !f.shut && f.full(size) {
+		f.room.Wait()
+	}
 	if f.shut {
-		f.mu.Unlock()
 		return
 	}
-	if !always && (len(f.queue) >= QueueLen || f.qbytes+size > QueueBytes) {
+	if a == admitDrop && f.full(size) {
 		f.dropped++
-		f.mu.Unlock()
 		return
 	}
 	f.queue = append(f.queue, it)
 	f.qbytes += size
 	if !f.woken {
 		f.woken = true
-		var one [8]byte
-		binary.NativeEndian.PutUint64(one[:], 1)
-		unix.Write(f.efd, one[:]) // under mu: Close cannot close it meanwhile
+		f.wake()
 	}
-	f.mu.Unlock()
+}
+
+// full reports whether size more bytes are past the queue's bounds. The
+// caller holds mu.
+func (f *Fed) full(size int) bool {
+	return len(f.queue) >= QueueLen || f.qbytes+size > QueueBytes
+}
+
+// wake wakes the loop to take the queue. The caller holds mu, so that
+// Close cannot close the eventfd meanwhile.
+func (f *Fed) wake() {
+	var one [8]byte
+	binary.NativeEndian.PutUint64(one[:], 1)
+	unix.Write(f.efd, one[:])
 }
 
 // Handle takes one event of the loop and reports whether it was the
@@ -352,12 +365,9 @@ func (f *Fed) ResumeLink() {
 	f.paused.Store(false)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.shut {
-		return
+	if !f.shut {
+		f.wake()
 	}
-	var one [8]byte
-	binary.NativeEndian.PutUint64(one[:], 1)
-	unix.Write(f.efd, one[:])
 }
 
 // errQueueFull is why messages from NATS were dropped.

@@ -287,7 +287,7 @@ func TestQueueBound(t *testing.T) {
 	}
 	defer f.Close(0)
 	for range QueueLen + 10 {
-		f.push(item{kind: kindStatus + 100, msg: &nats.Msg{Subject: "t.g"}}, false)
+		f.push(item{kind: kindStatus + 100, msg: &nats.Msg{Subject: "t.g"}}, admitDrop)
 	}
 	f.mu.Lock()
 	n := len(f.queue)
