@@ -132,6 +132,16 @@ func (c *Cluster) Kill(i int) error {
 	return nil
 }
 
+// Signal sends sig to server i: SIGSTOP makes a server that takes
+// nothing more, SIGCONT lets it go on.
+func (c *Cluster) Signal(i int, sig os.Signal) error {
+	s := c.Servers[i]
+	if s.cmd == nil {
+		return fmt.Errorf("server %s is not running", s.Name)
+	}
+	return s.cmd.Process.Signal(sig)
+}
+
 // Restart starts server i again on the ports it had, and waits for its
 // routes to form again.
 func (c *Cluster) Restart(i int) error {

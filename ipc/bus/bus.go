@@ -59,7 +59,14 @@ type Bus struct {
 	senders []*client            // the clients whose messages are in the batch
 	// linkSending: messages from the link are in the batch.
 	linkSending bool
-	split       [][]byte // the payloads of a run being copied
+	// linkOut counts what the batch's senders passed on to the link, in
+	// bytes, so that a burst to the link alone is flushed like a batch:
+	// the link may then hold its senders back (see pushBack). linkSlow:
+	// the link did not catch up within PushWait, so it holds no sender
+	// back until it has.
+	linkOut  int
+	linkSlow atomic.Bool
+	split    [][]byte // the payloads of a run being copied
 	// The envelope of the message being routed, and what is handed to
 	// the link: kept, so that a message allocates neither.
 	env  Header
@@ -135,7 +142,7 @@ func (b *Bus) Serve(ctx context.Context, loop *ipc.Loop) error {
 // goroutine that calls the loop's Wait.
 func (b *Bus) Handle(ev *ipc.Event) bool {
 	ours := b.handle(ev)
-	if l := b.svc.Loop(); len(b.touched) > 0 && (l == nil || l.Pending() == 0) {
+	if l := b.svc.Loop(); b.batched() && (l == nil || l.Pending() == 0) {
 		b.flush() // the burst is over
 	}
 	return ours
@@ -184,15 +191,15 @@ func (b *Bus) flush() {
 			behind = append(behind, cl)
 		}
 	}
-	if len(behind) > 0 {
-		b.pushBack(behind)
+	if linkBehind := b.linkBehind(); len(behind) > 0 || linkBehind {
+		b.pushBack(behind, linkBehind)
 	}
 	for _, s := range b.senders {
 		s.sending = false
 	}
 	clear(b.senders)
 	b.senders = b.senders[:0]
-	b.linkSending = false
+	b.linkSending, b.linkOut = false, 0
 	clear(b.touched)
 	b.touched = b.touched[:0]
 	if b.shared {
@@ -202,8 +209,17 @@ func (b *Bus) flush() {
 	}
 }
 
+// batched reports whether there is anything for flush to do: messages
+// batched, or messages passed on to the link, whose senders it may hold
+// back.
+func (b *Bus) batched() bool { return len(b.touched) > 0 || b.linkOut > 0 }
+
 // batchBytes is how large the batch grows before it is flushed.
 const batchBytes = 32 << 10
+
+// linkOverhead is what a message passed on to the link counts for in the
+// batch's size besides its body: about its envelope's.
+const linkOverhead = 64
 
 // batchFrame encodes a message's envelope as a frame at the end of the
 // batch, and returns where it starts and ends.

@@ -22,6 +22,26 @@ import (
 // link's bounded queue) until that subscriber's queue is written out,
 // or PushWait passed.
 
+// What local senders pass on to the link waits in the link's own bounded
+// queue: a link that is a LinkBacklog and is behind after a batch, past
+// half its bound, holds the batch's senders back like a subscriber behind
+// does, until it has caught up or PushWait passed. A link still behind
+// then is marked slow (linkSlow): it holds no sender back, and loses what
+// does not fit, reporting it, until it has caught up. So a NATS
+// connection slower than a local publisher paces the publisher, and one
+// that is stuck stalls local senders once, for PushWait at most.
+
+// LinkBacklog is a Link that queues what it passes on. Its methods may be
+// called from any goroutine.
+type LinkBacklog interface {
+	// LinkBehind reports whether what waits to be passed on is past half
+	// the queue's bound.
+	LinkBehind() bool
+	// LinkCaughtUp waits until LinkBehind would report false, or the link
+	// is closed, and reports whether that came before ctx ended.
+	LinkCaughtUp(ctx context.Context) bool
+}
+
 // LinkPauser is a Link that the bus can hold back: PauseLink stops it
 // calling LinkDeliver until ResumeLink. Both may be called from any
 // goroutine.
@@ -39,10 +59,17 @@ func (b *Bus) behind(cl *client) bool {
 	return !cl.slow.Load() && cl.conn.Queued() > b.opts.QueueBytes/2
 }
 
+// linkBehind reports whether the link is behind with what the batch's
+// senders passed on to it.
+func (b *Bus) linkBehind() bool {
+	q, ok := b.opts.Link.(LinkBacklog)
+	return ok && b.linkOut > 0 && !b.linkSlow.Load() && q.LinkBehind()
+}
+
 // pushBack pauses the batch's senders until the queues of the clients
-// behind are written out, or PushWait passed: those still behind then
-// are marked slow.
-func (b *Bus) pushBack(behind []*client) {
+// behind are written out, and the link has caught up when linkBehind, or
+// PushWait passed: those still behind then are marked slow.
+func (b *Bus) pushBack(behind []*client, linkBehind bool) {
 	senders := make([]*client, 0, len(b.senders))
 	for _, s := range b.senders {
 		if !s.gone {
@@ -51,8 +78,12 @@ func (b *Bus) pushBack(behind []*client) {
 		}
 	}
 	link, _ := b.opts.Link.(LinkPauser)
-	if !b.linkSending {
+	if !b.linkSending || len(behind) == 0 {
 		link = nil
+	}
+	var out LinkBacklog
+	if linkBehind {
+		out = b.opts.Link.(LinkBacklog)
 	}
 	if len(senders) == 0 && link == nil {
 		return
@@ -70,6 +101,10 @@ func (b *Bus) pushBack(behind []*client) {
 				slow = append(slow, m)
 			}
 		}
+		outSlow := out != nil && !out.LinkCaughtUp(ctx)
+		if outSlow {
+			b.linkSlow.Store(true)
+		}
 		for _, s := range senders {
 			s.conn.ResumeReading()
 		}
@@ -79,6 +114,10 @@ func (b *Bus) pushBack(behind []*client) {
 		for _, m := range slow {
 			m.conn.Flush(context.Background()) // it read it all, or it is gone
 			m.slow.Store(false)
+		}
+		if outSlow {
+			out.LinkCaughtUp(context.Background()) // it caught up, or it is closed
+			b.linkSlow.Store(false)
 		}
 	}()
 }

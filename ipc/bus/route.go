@@ -127,23 +127,29 @@ func (b *Bus) msg(cl *client, h *Header, body []byte, at time.Time) error {
 	}
 	// Encoded once into the batch, whose bytes every recipient's queue
 	// shares.
-	start, end, err := b.batchFrame(env, body)
-	if err != nil {
-		return err
+	if len(to) > 0 {
+		start, end, err := b.batchFrame(env, body)
+		if err != nil {
+			return err
+		}
+		for _, m := range to {
+			b.enbatch(m, start, end)
+		}
 	}
 	b.reportMessage(KindMessage, cl, h, body, at)
-	if len(to) > 0 && !cl.sending {
+	toLink := b.opts.Link != nil && (h.Group != "" || Remote(h.To))
+	linked := toLink && b.publish(cl, h, body)
+	if (len(to) > 0 || toLink) && !cl.sending {
 		cl.sending = true
 		b.senders = append(b.senders, cl)
 	}
-	for _, m := range to {
-		b.enbatch(m, start, end)
+	if toLink {
+		b.linkOut += len(body) + linkOverhead
 	}
-	linked := b.opts.Link != nil && (h.Group != "" || Remote(h.To)) && b.publish(cl, h, body)
 	if !linked && len(to) == 0 && h.Undeliverable {
 		b.notify(cl, &Header{Op: "undeliverable", Group: h.Group, To: h.To, Ref: h.Ref})
 	}
-	if len(b.batch) >= batchBytes {
+	if len(b.batch)+b.linkOut >= batchBytes {
 		b.flush()
 	}
 	return nil

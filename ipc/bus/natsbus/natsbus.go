@@ -1,6 +1,7 @@
 package natsbus
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -354,6 +355,15 @@ func (f *Fed) handleAll(q []item, spare bool) bool {
 	}
 	return true
 }
+
+// LinkBehind reports whether what waits to be published is past half
+// its bounds (bus.LinkBacklog).
+func (f *Fed) LinkBehind() bool { return f.pub.isBehind() }
+
+// LinkCaughtUp waits until what waits to be published is back under half
+// its bounds, or the link is closed, and reports whether that came before
+// ctx ended (bus.LinkBacklog).
+func (f *Fed) LinkCaughtUp(ctx context.Context) bool { return f.pub.caughtUp(ctx) }
 
 // PauseLink stops the loop handing what comes from NATS to the bus, until
 // ResumeLink (bus.LinkPauser): it waits in the queue, within its bounds.

@@ -1,6 +1,7 @@
 package natsbus
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -9,10 +10,18 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// The bounds of what waits to be published.
+// The bounds of what waits to be published. Past half of either, the
+// publisher is behind (LinkBehind): the bus holds back the local senders.
 const (
 	OutLen   = 16384
 	OutBytes = 16 << 20
+)
+
+// outLen and outBytes are the bounds a new publisher takes: tests lower
+// them.
+var (
+	outLen   = OutLen
+	outBytes = OutBytes
 )
 
 // publisher publishes, from a goroutine of its own and in order, what the
@@ -24,7 +33,9 @@ const (
 // and the goroutine swaps both with its own, spent ones, so that a
 // message costs no allocation on either side.
 type publisher struct {
-	nc *nats.Conn
+	nc               *nats.Conn
+	maxLen, maxBytes int   // the queue's bounds
+	full             error // why a message past them is lost
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -34,6 +45,9 @@ type publisher struct {
 	lost    uint64 // since the last report
 	err     error  // why the last one was lost
 	done    chan struct{}
+	// took, when not nil, is closed when the goroutine next takes the
+	// queue, or at close: caughtUp waits on it.
+	took chan struct{}
 }
 
 // outQueue is a batch of messages to publish.
@@ -52,14 +66,16 @@ type outMsg struct {
 
 // newPublisher starts publishing on nc.
 func newPublisher(nc *nats.Conn) *publisher {
-	p := &publisher{nc: nc, done: make(chan struct{})}
+	p := &publisher{nc: nc, maxLen: outLen, maxBytes: outBytes, full: outFull(outLen, outBytes), done: make(chan struct{})}
 	p.cond = sync.NewCond(&p.mu)
 	go p.run()
 	return p
 }
 
-// errOutFull is why a message was not queued to be published.
-var errOutFull = fmt.Errorf("%d messages or %d bytes were waiting to be published", OutLen, OutBytes)
+// outFull is why a message was not queued to be published.
+func outFull(n, size int) error {
+	return fmt.Errorf("%d messages or %d bytes were waiting to be published", n, size)
+}
 
 // send queues a message of body (copied) to subject, with reply and h,
 // and reports whether it could.
@@ -67,9 +83,9 @@ func (p *publisher) send(subject, reply string, h nats.Header, body []byte) bool
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	q := &p.out
-	if p.closing || len(q.msgs) >= OutLen || len(q.bodies)+len(body) > OutBytes {
+	if p.closing || len(q.msgs) >= p.maxLen || len(q.bodies)+len(body) > p.maxBytes {
 		p.lost++
-		p.err = errOutFull
+		p.err = p.full
 		return false
 	}
 	start := len(q.bodies)
@@ -96,6 +112,7 @@ func (p *publisher) run() {
 		}
 		q := p.out
 		p.out, p.spare = p.spare, outQueue{}
+		p.wakeWaiters()
 		p.mu.Unlock()
 		failed, err := p.publish(&m, q)
 		q.reuse()
@@ -122,6 +139,50 @@ func (p *publisher) publish(m *nats.Msg, q outQueue) (failed uint64, err error) 
 	}
 	*m = nats.Msg{}
 	return failed, err
+}
+
+// behind reports whether what waits is past half the queue's bounds. The
+// caller holds mu.
+func (p *publisher) behind() bool {
+	return len(p.out.msgs) > p.maxLen/2 || len(p.out.bodies) > p.maxBytes/2
+}
+
+// isBehind is behind for any goroutine.
+func (p *publisher) isBehind() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.behind()
+}
+
+// caughtUp waits until the publisher is not behind, or is closing, and
+// reports whether that came before ctx ended. The goroutine takes the
+// whole queue each time it is done with the last: then it is not behind.
+func (p *publisher) caughtUp(ctx context.Context) bool {
+	for {
+		p.mu.Lock()
+		if !p.behind() || p.closing {
+			p.mu.Unlock()
+			return true
+		}
+		if p.took == nil {
+			p.took = make(chan struct{})
+		}
+		taken := p.took
+		p.mu.Unlock()
+		select {
+		case <-taken:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// wakeWaiters wakes those in caughtUp. The caller holds mu.
+func (p *publisher) wakeWaiters() {
+	if p.took != nil {
+		close(p.took)
+		p.took = nil
+	}
 }
 
 // keepBytes is the most of a spent queue's buffers kept for reuse: a
@@ -154,6 +215,7 @@ func (p *publisher) close(timeout time.Duration) {
 	p.mu.Lock()
 	p.closing = true
 	p.cond.Signal()
+	p.wakeWaiters()
 	p.mu.Unlock()
 	select {
 	case <-p.done:

@@ -1,7 +1,9 @@
 package natsbus
 
 import (
+	"context"
 	"encoding/binary"
+	"syscall"
 	"testing"
 	"time"
 
@@ -110,5 +112,113 @@ func TestLinkPushBackStalled(t *testing.T) {
 	}
 	if dropped := readFeed(t, stalled); dropped == 0 {
 		t.Fatalf("the stalled subscriber lost nothing of %d messages", pushN)
+	}
+}
+
+// TestPublishPushBack: a local publisher far faster than the link's
+// queue, bounded low here, is held back rather than lose what it sends:
+// a plain NATS subscriber gets the whole burst, in order.
+func TestPublishPushBack(t *testing.T) {
+	defer func(n, b int) { outLen, outBytes = n, b }(outLen, outBytes)
+	outLen, outBytes = 256, 256*pushSize // half of it is more than a read of the loop
+	c := cluster(t, 1)
+	one := startNodeWith(t, c.Servers[0].URL, bus.Options{PushWait: wait})
+	got := make(chan *nats.Msg, pushN)
+	nc, err := nats.Connect(c.Servers[0].URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	sub, err := nc.ChanSubscribe("test.b.feed", got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.SetPendingLimits(-1, -1)
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	sender := one.dial()
+	body := make([]byte, pushSize)
+	for i := range pushN {
+		binary.BigEndian.PutUint32(body, uint32(i))
+		if err := sender.Publish("feed", body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	timeout := time.After(wait)
+	for i := range pushN {
+		select {
+		case m := <-got:
+			if seq := binary.BigEndian.Uint32(m.Data); seq != uint32(i) {
+				t.Fatalf("message %d where %d was due", seq, i)
+			}
+		case <-timeout:
+			t.Fatalf("%d of %d messages came; the bus reported %+v", i, pushN, one.lost())
+		}
+	}
+	if lost := one.lost(); len(lost) > 0 {
+		t.Fatalf("link lost messages: %+v", lost)
+	}
+}
+
+// lost returns the losses the link reported.
+func (n *node) lost() []Event {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var lost []Event
+	for _, e := range n.events {
+		if e.Kind == KindLost {
+			lost = append(lost, e)
+		}
+	}
+	return lost
+}
+
+// TestPublishPushBackStuck: with the NATS server stopped, the link's
+// queue cannot catch up: the local senders are held back for PushWait
+// once, then the link loses what does not fit, and says so, while a local
+// subscriber gets the whole burst.
+func TestPublishPushBackStuck(t *testing.T) {
+	defer func(n, b int) { outLen, outBytes = n, b }(outLen, outBytes)
+	outLen, outBytes = 256, 256*pushSize
+	const n = 8 * pushN // past the bytes the sockets to the stopped server take
+	c := cluster(t, 1)
+	one := startNodeWith(t, c.Servers[0].URL, bus.Options{PushWait: 500 * time.Millisecond})
+	reader := one.dial("feed")
+	sender := one.dial()
+	if err := c.Signal(0, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Signal(0, syscall.SIGCONT)
+	done := make(chan error, 1)
+	go func() {
+		body := make([]byte, pushSize)
+		for i := range n {
+			binary.BigEndian.PutUint32(body, uint32(i))
+			if err := sender.Publish("feed", body); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	// Held back at every batch, the burst would take n/32 times PushWait.
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for i := range n {
+		h, got, err := reader.Recv(ctx)
+		if err != nil {
+			t.Fatalf("after %d of %d messages: %v", i, n, err)
+		}
+		if h.Op != "msg" || binary.BigEndian.Uint32(got) != uint32(i) {
+			t.Fatalf("got %+v %d where message %d was due", h, binary.BigEndian.Uint32(got), i)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	e := one.waitEvent(KindLost)
+	if e.Dir != "out" || e.Count == 0 {
+		t.Fatalf("lost: %+v", e)
 	}
 }
