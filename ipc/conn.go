@@ -65,6 +65,7 @@ type Conn struct {
 	w   blockingWrite // writeAll's state (under wmu)
 	fl  flusher       // the flusher's and writeNow's state
 
+	tail     tail // the queue's last chunk, while Schedule appends to it without qmu
 	qmu      sync.Mutex
 	qcond    *sync.Cond
 	queue    [][]byte // frames waiting, back to back in chunks
@@ -133,6 +134,7 @@ func (c *Conn) Data() any {
 // when a message would pass it.
 func (c *Conn) SetQueue(maxBytes int, policy Overflow) {
 	c.qmu.Lock()
+	c.shutTail() // its bound was the old one
 	c.qmax, c.overflow = maxBytes, policy
 	c.qmu.Unlock()
 }

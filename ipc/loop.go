@@ -560,6 +560,7 @@ func (l *Loop) adopt(c *Conn) {
 	c.loop = l
 	c.SetQueue(l.opts.QueueBytes, l.opts.Overflow)
 	c.qmu.Lock()
+	c.shutTail() // the fast path is for a connection without sent events
 	c.reports = !l.opts.NoSentEvents
 	c.qmu.Unlock()
 	l.mu.Lock()

@@ -40,6 +40,7 @@ func (c *Conn) ResumeReading() {
 func (c *Conn) Queued() int {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
+	c.syncTail(c.tail.word.Load())
 	return c.qbytes + c.inflight
 }
 

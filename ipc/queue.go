@@ -1,7 +1,6 @@
 package ipc
 
 import (
-	"encoding/binary"
 	"fmt"
 	"sync"
 )
@@ -23,24 +22,10 @@ func (c *Conn) Schedule(p []byte) error {
 	if c.closed.Load() || c.failure.Load() != nil {
 		return c.refusal()
 	}
-	c.qmu.Lock()
-	// What a stream of Schedule calls costs is mostly this: the frame
-	// goes in the last chunk, where it has room and nothing else is to be
-	// done (the bound is not reached, a flusher is on its way, no sent
-	// event is to follow). Everything else is schedule's.
-	size := HeaderSize + len(p)
-	if n := len(c.queue); n > 0 && c.flushing && !c.reports && c.qbytes+size <= c.qmax {
-		last := c.queue[n-1]
-		if off := len(last); cap(last)-off >= size {
-			last = last[:off+size]
-			binary.BigEndian.PutUint32(last[off:], uint32(len(p)))
-			copy(last[off+HeaderSize:], p)
-			c.queue[n-1] = last
-			c.qbytes += size
-			c.qmu.Unlock()
-			return nil
-		}
+	if c.scheduleTail(p) {
+		return nil // the frame is in the tail, where the flusher finds it
 	}
+	c.qmu.Lock()
 	_, err := c.schedule(p, nil)
 	return err
 }
@@ -76,6 +61,7 @@ func (c *Conn) refusal() error {
 // schedule queues p, then each payload of more, and returns how many it
 // queued. The caller holds qmu, which schedule releases.
 func (c *Conn) schedule(p []byte, more [][]byte) (int, error) {
+	c.shutTail()
 	// A caller that accepts to wait writes each chunk it fills itself,
 	// from the CPU whose cache holds it, as far as the socket takes it
 	// now; the flusher writes the rest.
@@ -101,8 +87,10 @@ func (c *Conn) schedule(p []byte, more [][]byte) (int, error) {
 				return n + 1, err
 			}
 			c.qmu.Lock()
+			c.shutTail() // another Schedule may have opened it
 		}
 		if n == len(more) {
+			c.openTail()
 			c.qmu.Unlock()
 			return n + 1, nil
 		}
@@ -117,6 +105,7 @@ func (c *Conn) room(size int) error {
 		switch c.overflow {
 		case OverflowBlock:
 			c.qcond.Wait()
+			c.shutTail() // another Schedule may have opened it
 			if c.closed.Load() {
 				c.qmu.Unlock()
 				return c.closedErr()

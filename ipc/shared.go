@@ -27,6 +27,7 @@ func (c *Conn) ScheduleFrames(frames []byte) (int, error) {
 		return 0, *f
 	}
 	c.qmu.Lock()
+	c.shutTail()
 	n, all := count, len(frames)
 	if c.overflow == OverflowDrop && c.qbytes > 0 && c.qbytes+all > c.qmax {
 		frames, n = framesWithin(frames, c.qmax-c.qbytes)

@@ -41,13 +41,25 @@ func (c *Conn) writeNow() error {
 func (c *Conn) writeQueue(fd int) error {
 	for {
 		var small [64]unix.Iovec
+		var iov []unix.Iovec
+		var size int
 		c.qmu.Lock()
-		iov, size := c.pending(small[:0])
+		if len(c.queue) <= len(small) {
+			iov, size = c.pending(small[:0])
+		} else {
+			// A long queue's vectors are kept for the next write, rather
+			// than grown from small's at each write.
+			long, n := c.pending(c.fl.iov[:0])
+			c.fl.iov, iov, size = long, long, n
+		}
 		c.qmu.Unlock()
 		if len(iov) == 0 {
 			return nil
 		}
 		n, err := rawCall(unix.SYS_WRITEV, fd, unsafe.Pointer(&iov[0]), len(iov))
+		if cap(iov) > len(small) {
+			clear(iov) // holds no written chunk from the pool
+		}
 		if n > 0 {
 			c.qmu.Lock()
 			c.consume(n)
@@ -70,6 +82,7 @@ func (c *Conn) writeQueue(fd int) error {
 // caller holds qmu; the bytes stay where they are until consume, which
 // only a holder of wmu calls.
 func (c *Conn) pending(iov []unix.Iovec) ([]unix.Iovec, int) {
+	c.syncTail(c.tail.word.Load())
 	return iovecs(iov, c.queue, c.qskip)
 }
 
@@ -90,7 +103,11 @@ func (c *Conn) consume(n int) {
 		n -= left
 		c.qskip = 0
 		if k == len(c.queue)-1 && cap(b) == queueChunk {
-			c.queue[k] = b[:0]
+			if c.rewindTail(b) {
+				c.queue[k] = b[:0]
+			} else {
+				c.qskip = len(b) // the tail has more, published since
+			}
 			break
 		}
 		k++
@@ -112,6 +129,7 @@ type flusher struct {
 	err    error // the write failed
 	now    func(fd uintptr)
 	nowErr error
+	iov    []unix.Iovec // writeQueue's vectors for a queue of many chunks
 }
 
 // flush writes the queue until it is empty, many frames per system call:
@@ -174,9 +192,14 @@ func (c *Conn) flushed(err error) bool {
 		c.failure.CompareAndSwap(nil, &err) // before Flush can see the flusher gone
 	}
 	c.qmu.Lock()
+	w := c.holdTail() // what Schedule publishes from now on is seen, or it is closed
+	c.syncTail(w)
 	done := err != nil || c.qbytes == 0
 	room := done && err == nil && c.refused && c.loop != nil
-	if done {
+	if !done {
+		c.releaseTail(w)
+	} else {
+		c.closeHeld(w)
 		if err == nil {
 			recycle(c.queue) // the last chunk, kept for more frames
 			clear(c.queue)
@@ -259,6 +282,7 @@ func (c *Conn) flushReported() {
 func (c *Conn) takeQueue() ([][]byte, [][]byte) {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
+	c.shutTail()
 	chunks, queued := c.queue, c.queued
 	if c.qskip > 0 {
 		chunks[0] = chunks[0][c.qskip:] // written already
