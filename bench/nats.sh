@@ -7,8 +7,12 @@
 # `nats bench` on the same cluster in the same run, its subscribers on
 # the one server and its publisher on the other. Rows for 1 and 10
 # subscribers; the bar (within 1.5 times NATS's own figure) is on the one
-# subscriber row, where ipcctl's overhead shows whole. --quick: tiny
-# sizes, to check that it works.
+# subscriber row, where ipcctl's overhead shows whole. Two more rows, for
+# one subscriber: bench/natsfloor's minimal relays (a client's frames
+# published to NATS, and NATS's messages written as frames to a client,
+# with nothing of a bus) on the same path, against nats bench, and ipcctl
+# against them: the floor of any bridge between local sockets and NATS.
+# --quick: tiny sizes, to check that it works.
 #
 # nats-server and nats come from PATH (bench/run installs them), else they
 # are installed from the Go module proxy into the work directory.
@@ -18,7 +22,7 @@ if [ "${1:-}" = --quick ]; then
 	quick=1
 fi
 . "$(dirname "$0")/common.sh"
-build ./bench/busbench
+build ./bench/busbench ./bench/natsfloor
 need_nats
 msgs=100000
 if [ -n "$quick" ]; then
@@ -82,5 +86,18 @@ for n in 1 10; do
 		bar="ratio>=0.67"
 	fi
 	record "cross-bus fan-out over NATS, 64 B, $n subscribers" "$ours" "$theirs" deliveries/s "$bar"
+	if [ "$n" = 1 ]; then
+		ours1=$ours theirs1=$theirs
+	fi
 done
-grep '^nats-lost' "$work/bus2.events" >&2 || true
+grep '^nats-lost' "$work/bus1.events" "$work/bus2.events" >&2 || true
+
+# The floor: natsfloor's relays on the buses' servers, its client between.
+"$work/natsfloor" in "$work/floor.in" "$url_2" floor.x &
+"$work/natsfloor" out "$work/floor.out" "$url_1" floor.x &
+while [ ! -S "$work/floor.in" ] || [ ! -S "$work/floor.out" ]; do sleep 0.05; done
+floor=$("$work/natsfloor" run "$work/floor.out" "$work/floor.in" "$msgs" 64 | sed -n 's/^rate=\([0-9]*\) .*/\1/p')
+echo "minimal relay over NATS, 64-byte messages, 1 subscriber: $floor deliveries/s," \
+	"ratio $(ratio "$floor" "$theirs1") of nats bench; ipcctl $(ratio "$ours1" "$floor") of it"
+record "a minimal relay over NATS (floor), 64 B, 1 subscriber / nats bench" "$floor" "$theirs1" deliveries/s reported
+record "cross-bus fan-out over NATS, 64 B, 1 subscriber / the minimal relay" "$ours1" "$floor" deliveries/s reported
