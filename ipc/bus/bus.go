@@ -275,11 +275,14 @@ func (b *Bus) flushBatched(cl *client) {
 }
 
 // scheduleRun queues frames of the batch for cl: shared when they are at
-// least half of the batch's buffer, copied otherwise, so that what waits
-// for a client keeps alive at most about twice its size (a stopped
-// client of a quiet group would else keep a whole batch per message).
+// least half of the batch's buffer and other clients have frames in it,
+// copied otherwise. So what waits for a client keeps alive at most about
+// twice its size (a stopped client of a quiet group would else keep a
+// whole batch per message), and a batch for one client is copied into its
+// queue's recycled chunks rather than left to it, which would cost a
+// fresh batch, its page faults and its collection at every flush.
 func (b *Bus) scheduleRun(cl *client, frames []byte) (int, error) {
-	if 2*len(frames) >= cap(b.batch) {
+	if 2*len(frames) >= cap(b.batch) && len(b.touched) > 1 {
 		b.shared = true
 		return cl.conn.ScheduleFrames(frames)
 	}
