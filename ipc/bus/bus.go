@@ -85,6 +85,7 @@ type client struct {
 	gone    bool
 	batched []run // its messages in the bus's batch, in order
 	sending bool  // it is among the bus's senders
+	names   names // the strings of its envelopes
 	// slow: it did not read what was queued for it within PushWait, so
 	// it no longer holds senders back (see pushBack); it drops instead.
 	slow atomic.Bool

@@ -23,6 +23,7 @@ type Client struct {
 	addr  string
 	bus   string
 	kept  []envelope // read while waiting for an ack, for Recv
+	names names      // the strings of the envelopes read
 	calls atomic.Uint64
 	refs  atomic.Uint64
 }
@@ -122,7 +123,7 @@ func (c *Client) read(ctx context.Context) (Header, []byte, error) {
 	if err != nil {
 		return Header{}, nil, err
 	}
-	return Decode(p)
+	return decode(p, len(p), &c.names)
 }
 
 // Subscribe joins groups and returns once the bus has acknowledged every

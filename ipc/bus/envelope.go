@@ -112,11 +112,12 @@ func appendEnvelope(dst []byte, h *Header, body []byte) ([]byte, error) {
 // object, a field of the wrong type, or no op. Unknown fields are ignored;
 // Decode does not judge whether the op is one the reader knows.
 func Decode(p []byte) (Header, []byte, error) {
-	return decode(p, len(p))
+	return decode(p, len(p), nil)
 }
 
-// decode is Decode for a header of at most limit bytes.
-func decode(p []byte, limit int) (Header, []byte, error) {
+// decode is Decode for a header of at most limit bytes, its strings from
+// n when not nil.
+func decode(p []byte, limit int, n *names) (Header, []byte, error) {
 	var h Header
 	i := bytes.IndexByte(p[:min(len(p), limit+1)], '\n')
 	if i < 0 {
@@ -129,7 +130,7 @@ func decode(p []byte, limit int) (Header, []byte, error) {
 	if len(head) == 0 || head[0] != '{' {
 		return h, nil, fmt.Errorf("%w: envelope header is not a JSON object", ipc.ErrBadData)
 	}
-	if !quickHeader(head, &h) {
+	if !quickHeader(head, &h, n) {
 		var err error
 		if h, err = slowHeader(head); err != nil {
 			return Header{}, nil, err

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/ipcctl/ipcctl/ipc"
 )
@@ -95,11 +97,11 @@ func TestDecodeIgnoresUnknownFields(t *testing.T) {
 func TestDecodeHeaderLimit(t *testing.T) {
 	pad := strings.Repeat(" ", MaxHeader-len(`{"op":"msg"}`))
 	at := []byte(`{"op":"msg"}` + pad + "\n")
-	if _, _, err := decode(at, MaxHeader); err != nil {
+	if _, _, err := decode(at, MaxHeader, nil); err != nil {
 		t.Fatalf("header of exactly %d bytes: %v", MaxHeader, err)
 	}
 	over := []byte(`{"op":"msg"} ` + pad + "\n")
-	if _, _, err := decode(over, MaxHeader); !errors.Is(err, ipc.ErrBadData) {
+	if _, _, err := decode(over, MaxHeader, nil); !errors.Is(err, ipc.ErrBadData) {
 		t.Fatalf("header over the limit: %v", err)
 	}
 	if _, _, err := Decode(over); err != nil {
@@ -146,7 +148,47 @@ func FuzzDecode(f *testing.F) {
 		if err != nil || h2.Op != h.Op || h2.Group != h.Group || h2.Call != h.Call || !bytes.Equal(body2, body) {
 			t.Fatalf("re-encoded %q decodes as %+v %q %v", again, h2, body2, err)
 		}
+		// A reader's names give the same header, the first time and
+		// the next, when they hand out what they kept.
+		var n names
+		for range 2 {
+			h3, body3, err := decode(p, len(p), &n)
+			if err != nil || !reflect.DeepEqual(h3, h) || !bytes.Equal(body3, body) {
+				t.Fatalf("with names, %q decodes as %+v %q %v, not %+v", p, h3, body3, err, h)
+			}
+		}
 	})
+}
+
+// TestNames: a reader's envelopes that name the same sender and group
+// again decode without an allocation, to the strings of the first.
+func TestNames(t *testing.T) {
+	var n names
+	p := []byte(`{"op":"msg","from":"c1@k2j9x0qa17","group":"news"}` + "\nhello")
+	first, _, err := decode(p, len(p), &n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		h, _, err := decode(p, len(p), &n)
+		if err != nil || h.From != "c1@k2j9x0qa17" || h.Group != "news" {
+			t.Fatalf("%+v %v", h, err)
+		}
+		if unsafe.StringData(h.From) != unsafe.StringData(first.From) {
+			t.Fatal("a new string for the same sender")
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations a decode", allocs)
+	}
+	// More names than it keeps: each still decodes as it is.
+	for i := range 20 {
+		g := fmt.Sprintf("g%d", i)
+		h, _, err := decode([]byte(`{"op":"msg","group":"`+g+`"}`+"\n"), MaxHeader, &n)
+		if err != nil || h.Group != g {
+			t.Fatalf("%+v %v, want group %s", h, err, g)
+		}
+	}
 }
 
 // quickAgrees checks that a header the fast path reads is one
@@ -154,7 +196,7 @@ func FuzzDecode(f *testing.F) {
 func quickAgrees(t *testing.T, p []byte) {
 	head, _, _ := bytes.Cut(p, []byte("\n"))
 	var quick, slow Header
-	if !quickHeader(head, &quick) {
+	if !quickHeader(head, &quick, nil) {
 		return
 	}
 	if err := json.Unmarshal(head, &slow); err != nil {
@@ -172,7 +214,7 @@ func TestQuickHeader(t *testing.T) {
 		`{}`,
 	} {
 		var h Header
-		if !quickHeader([]byte(head), &h) {
+		if !quickHeader([]byte(head), &h, nil) {
 			t.Errorf("fast path refused %s", head)
 		}
 		quickAgrees(t, []byte(head))
@@ -183,7 +225,7 @@ func TestQuickHeader(t *testing.T) {
 		`{"each":tru}`, `{"op":"msg"}}`, `{,}`,
 	} {
 		var h Header
-		if quickHeader([]byte(head), &h) {
+		if quickHeader([]byte(head), &h, nil) {
 			t.Errorf("fast path took %s as %+v", head, h)
 		}
 	}

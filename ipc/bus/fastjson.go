@@ -9,8 +9,9 @@ import "strconv"
 // encoding/json: quickHeader then reports false. FuzzDecode checks that
 // whatever it accepts, encoding/json reads the same way.
 
-// quickHeader parses head into h, and reports whether it could.
-func quickHeader(head []byte, h *Header) bool {
+// quickHeader parses head into h, and reports whether it could. Its
+// strings come from n (see names), when not nil.
+func quickHeader(head []byte, h *Header, n *names) bool {
 	if len(head) < 2 || head[0] != '{' || head[len(head)-1] != '}' {
 		return false
 	}
@@ -20,7 +21,7 @@ func quickHeader(head []byte, h *Header) bool {
 		if !ok || len(rest) == 0 || rest[0] != ':' {
 			return false
 		}
-		if p, ok = quickField(h, key, rest[1:]); !ok {
+		if p, ok = quickField(h, key, rest[1:], n); !ok {
 			return false
 		}
 		if len(p) > 0 {
@@ -35,15 +36,15 @@ func quickHeader(head []byte, h *Header) bool {
 
 // quickField parses the value of field key at the start of p into h and
 // returns what follows it.
-func quickField(h *Header, key []byte, p []byte) ([]byte, bool) {
+func quickField(h *Header, key []byte, p []byte, n *names) ([]byte, bool) {
 	if string(key) == "op" {
 		v, rest, ok := quickBytes(p)
 		h.Op = knownOp(v)
 		return rest, ok
 	}
 	if s := h.stringField(key); s != nil {
-		v, rest, ok := quickString(p)
-		*s = v
+		v, rest, ok := quickBytes(p)
+		*s = n.str(v)
 		return rest, ok
 	}
 	if n := h.uintField(key); n != nil {
@@ -129,10 +130,32 @@ func (h *Header) boolField(key []byte) *bool {
 	return nil
 }
 
-// quickString reads a JSON string of printable ASCII without escapes.
-func quickString(p []byte) (string, []byte, bool) {
-	s, rest, ok := quickBytes(p)
-	return string(s), rest, ok
+// names hands out the strings of a reader's envelopes: the last few it
+// made, when the bytes are the same, else a new one. The envelopes a
+// client reads, or a bus reads from one client, name the same sender
+// and groups over and over: so decoding them allocates nothing.
+type names struct {
+	s    [8]string
+	next int
+}
+
+// str returns b as a string. A nil n makes a new one.
+func (n *names) str(b []byte) string {
+	if n == nil {
+		return string(b)
+	}
+	for _, s := range n.s {
+		if s == string(b) && s != "" {
+			return s
+		}
+	}
+	if len(b) == 0 {
+		return ""
+	}
+	s := string(b)
+	n.s[n.next] = s
+	n.next = (n.next + 1) % len(n.s)
+	return s
 }
 
 // knownOp returns op as a string: one of the ops of the protocol without
@@ -151,7 +174,8 @@ func knownOp(op []byte) string {
 	return string(op)
 }
 
-// quickBytes is quickString without the copy.
+// quickBytes reads a JSON string of printable ASCII without escapes, and
+// returns its bytes, not a copy.
 func quickBytes(p []byte) ([]byte, []byte, bool) {
 	if len(p) == 0 || p[0] != '"' {
 		return nil, nil, false

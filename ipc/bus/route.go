@@ -12,7 +12,7 @@ import (
 
 // message handles one envelope from a client.
 func (b *Bus) message(cl *client, p []byte, at time.Time) {
-	h, body, err := decode(p, MaxHeader)
+	h, body, err := decode(p, MaxHeader, &cl.names)
 	if err == nil {
 		err = b.op(cl, &h, body, at)
 	}
