@@ -60,8 +60,9 @@ type Bus struct {
 	// linkSending: messages from the link are in the batch.
 	linkSending bool
 	// linkOut counts what the batch's senders passed on to the link, in
-	// bytes, so that a burst to the link alone is flushed like a batch:
-	// the link may then hold its senders back (see pushBack). linkSlow:
+	// bytes, so that what goes to the link alone is flushed once it is
+	// as large as a batch: the link may then hold its senders back (see
+	// pushBack). linkSlow:
 	// the link did not catch up within PushWait, so it holds no sender
 	// back until it has.
 	linkOut  int
@@ -143,7 +144,7 @@ func (b *Bus) Serve(ctx context.Context, loop *ipc.Loop) error {
 // goroutine that calls the loop's Wait.
 func (b *Bus) Handle(ev *ipc.Event) bool {
 	ours := b.handle(ev)
-	if l := b.svc.Loop(); b.batched() && (l == nil || l.Pending() == 0) {
+	if l := b.svc.Loop(); len(b.touched) > 0 && (l == nil || l.Pending() == 0) {
 		b.flush() // the burst is over
 	}
 	return ours
@@ -209,11 +210,6 @@ func (b *Bus) flush() {
 		b.batch = b.batch[:0] // every run was copied: the buffer is free again
 	}
 }
-
-// batched reports whether there is anything for flush to do: messages
-// batched, or messages passed on to the link, whose senders it may hold
-// back.
-func (b *Bus) batched() bool { return len(b.touched) > 0 || b.linkOut > 0 }
 
 // batchBytes is how large the batch grows before it is flushed.
 const batchBytes = 32 << 10

@@ -178,7 +178,7 @@ func (b *Bus) linkBatch(env *Header, body []byte, to []*client) int {
 // LinkFlush queues what LinkDeliver batched: the link calls it once it
 // has handed over what it had.
 func (b *Bus) LinkFlush() {
-	if b.batched() {
+	if len(b.touched) > 0 {
 		b.flush()
 	}
 }
