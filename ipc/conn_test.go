@@ -258,11 +258,7 @@ func TestWriteScheduleOrder(t *testing.T) {
 		}
 		last = i
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), patience)
-	defer cancel()
-	if err := sc.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	flushed(t, sc)
 }
 
 // fillEvents fills the loop's posted events with the sent events of a
@@ -575,11 +571,7 @@ func slowStream(t *testing.T, n int, payload func(int) []byte, send func(*Conn))
 		done <- nil
 	}()
 	send(c)
-	ctx, cancel := context.WithTimeout(context.Background(), patience)
-	defer cancel()
-	if err := c.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	flushed(t, c)
 	select {
 	case err := <-done:
 		if err != nil {
@@ -624,11 +616,7 @@ func TestScheduleBatchDrop(t *testing.T) {
 			n++
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), patience)
-	defer cancel()
-	if err := c.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	flushed(t, c)
 	c.Close()
 	if n := <-got; n != m {
 		t.Fatalf("the peer got %d messages, ScheduleBatch said %d", n, m)
@@ -758,6 +746,16 @@ func TestWriteBatch(t *testing.T) {
 	}
 	b.SetReadDeadline(timeout())
 	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// flushed waits, within patience, until c's queue is written out.
+func flushed(t *testing.T, c *Conn) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if err := c.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package ipc
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -170,11 +169,7 @@ func TestScheduleTailKeepsTheBound(t *testing.T) {
 			}
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), patience)
-	defer cancel()
-	if err := c.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	flushed(t, c)
 	c.Close()
 	if err := <-got; err != nil {
 		t.Fatal(err)
