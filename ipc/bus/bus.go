@@ -62,9 +62,8 @@ type Bus struct {
 	// linkOut counts what the batch's senders passed on to the link, in
 	// bytes, so that what goes to the link alone is flushed once it is
 	// as large as a batch: the link may then hold its senders back (see
-	// pushBack). linkSlow:
-	// the link did not catch up within PushWait, so it holds no sender
-	// back until it has.
+	// pushBack). linkSlow: the link did not catch up within PushWait, so
+	// it holds no sender back until it has.
 	linkOut  int
 	linkSlow atomic.Bool
 	split    [][]byte // the payloads of a run being copied
@@ -193,8 +192,8 @@ func (b *Bus) flush() {
 			behind = append(behind, cl)
 		}
 	}
-	if linkBehind := b.linkBehind(); len(behind) > 0 || linkBehind {
-		b.pushBack(behind, linkBehind)
+	if out := b.linkBehind(); len(behind) > 0 || out != nil {
+		b.pushBack(behind, out)
 	}
 	for _, s := range b.senders {
 		s.sending = false

@@ -141,16 +141,13 @@ type names struct {
 
 // str returns b as a string. A nil n makes a new one.
 func (n *names) str(b []byte) string {
-	if n == nil {
+	if n == nil || len(b) == 0 {
 		return string(b)
 	}
 	for _, s := range n.s {
-		if s == string(b) && s != "" {
+		if s == string(b) {
 			return s
 		}
-	}
-	if len(b) == 0 {
-		return ""
 	}
 	s := string(b)
 	n.s[n.next] = s

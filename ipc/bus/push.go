@@ -59,17 +59,19 @@ func (b *Bus) behind(cl *client) bool {
 	return !cl.slow.Load() && cl.conn.Queued() > b.opts.QueueBytes/2
 }
 
-// linkBehind reports whether the link is behind with what the batch's
-// senders passed on to it.
-func (b *Bus) linkBehind() bool {
-	q, ok := b.opts.Link.(LinkBacklog)
-	return ok && b.linkOut > 0 && !b.linkSlow.Load() && q.LinkBehind()
+// linkBehind returns the link when it is behind with what the batch's
+// senders passed on to it, else nil.
+func (b *Bus) linkBehind() LinkBacklog {
+	if q, ok := b.opts.Link.(LinkBacklog); ok && b.linkOut > 0 && !b.linkSlow.Load() && q.LinkBehind() {
+		return q
+	}
+	return nil
 }
 
 // pushBack pauses the batch's senders until the queues of the clients
-// behind are written out, and the link has caught up when linkBehind, or
+// behind are written out, and out has caught up when not nil, or
 // PushWait passed: those still behind then are marked slow.
-func (b *Bus) pushBack(behind []*client, linkBehind bool) {
+func (b *Bus) pushBack(behind []*client, out LinkBacklog) {
 	senders := make([]*client, 0, len(b.senders))
 	for _, s := range b.senders {
 		if !s.gone {
@@ -80,10 +82,6 @@ func (b *Bus) pushBack(behind []*client, linkBehind bool) {
 	link, _ := b.opts.Link.(LinkPauser)
 	if !b.linkSending || len(behind) == 0 {
 		link = nil
-	}
-	var out LinkBacklog
-	if linkBehind {
-		out = b.opts.Link.(LinkBacklog)
 	}
 	if len(senders) == 0 && link == nil {
 		return

@@ -38,9 +38,11 @@
 // client's pending buffers, bounded by the subscriptions' pending limits:
 // what the client drops past them is counted and reported. The bus holds
 // the link back (bus.LinkPauser) while a local subscriber is behind, as
-// it holds a local publisher back, for Options.PushWait at most. What the bus publishes goes through a bounded queue to a
-// goroutine of its own, so that the loop never waits for the NATS client;
-// while NATS is away it waits in the client's bounded reconnect buffer,
-// and past either bound it is dropped and counted.
+// it holds a local publisher back, for Options.PushWait at most. What the
+// bus publishes goes through a bounded queue to a goroutine of its own,
+// so that the loop never waits for the NATS client; while NATS is away it
+// waits in the client's bounded reconnect buffer. Past half the queue's
+// bound the bus holds the local senders back (bus.LinkBacklog), and past
+// either bound what comes is dropped and counted.
 // docs/protocol.md lists the subjects and headers.
 package natsbus

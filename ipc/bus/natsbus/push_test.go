@@ -119,8 +119,7 @@ func TestLinkPushBackStalled(t *testing.T) {
 // queue, bounded low here, is held back rather than lose what it sends:
 // a plain NATS subscriber gets the whole burst, in order.
 func TestPublishPushBack(t *testing.T) {
-	defer func(n, b int) { outLen, outBytes = n, b }(outLen, outBytes)
-	outLen, outBytes = 256, 256*pushSize // half of it is more than a read of the loop
+	lowOut(t)
 	c := cluster(t, 1)
 	one := startNodeWith(t, c.Servers[0].URL, bus.Options{PushWait: wait})
 	got := make(chan *nats.Msg, pushN)
@@ -179,8 +178,7 @@ func (n *node) lost() []Event {
 // once, then the link loses what does not fit, and says so, while a local
 // subscriber gets the whole burst.
 func TestPublishPushBackStuck(t *testing.T) {
-	defer func(n, b int) { outLen, outBytes = n, b }(outLen, outBytes)
-	outLen, outBytes = 256, 256*pushSize
+	lowOut(t)
 	const n = 8 * pushN // past the bytes the sockets to the stopped server take
 	c := cluster(t, 1)
 	one := startNodeWith(t, c.Servers[0].URL, bus.Options{PushWait: 500 * time.Millisecond})
@@ -221,4 +219,13 @@ func TestPublishPushBackStuck(t *testing.T) {
 	if e.Dir != "out" || e.Count == 0 {
 		t.Fatalf("lost: %+v", e)
 	}
+}
+
+// lowOut bounds the queue of what the buses of t publish far below
+// OutLen, so that a burst of the tests passes it: 256 messages of
+// pushSize, half of which is more than a read of the loop.
+func lowOut(t *testing.T) {
+	n, b := outLen, outBytes
+	t.Cleanup(func() { outLen, outBytes = n, b })
+	outLen, outBytes = 256, 256*pushSize
 }
