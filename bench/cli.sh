@@ -7,6 +7,9 @@
 #           the bar is half of socat's rate.
 #   send:   one-shot `ipcctl send --wait` against `nngcat --req` talking to
 #           an `nngcat --rep`, run in turns by bench/turns; the bar is "faster".
+#           Its floor runs in the same turns: bench/sendfloor/libs, a Go
+#           client that links ipcctl's libraries and only dials, writes one
+#           frame and prints the reply (see bench/sendfloor.sh).
 #   exec:   `ipcctl send --wait` to `serve --exec cat` (a process per
 #           connection), against the same client talking to
 #           `socat UNIX-LISTEN,fork EXEC:cat` and `s6-ipcserver cat`, which
@@ -22,6 +25,7 @@ runs=${2:-200}
 . "$(dirname "$0")/common.sh"
 
 build ./bench/turns
+(cd "$here/.." && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs,nethttpomithttp2 -o "$work/floor" ./bench/sendfloor/libs)
 ipcctl=$work/ipcctl
 
 # A file of n frames of 64 bytes, served by socat to every client.
@@ -74,19 +78,23 @@ while [ ! -S "$work/rep" ]; do sleep 0.05; done
 # A generous --timeout: on a loaded machine a reply may take more than
 # the default 5 s, and a failed run would stop the benchmark. The commands
 # run in turns (bench/turns), so that a change of load hits them alike.
-commands=("$ipcctl send --wait --timeout 60s pong ping" "nngcat --req --dial ipc://$work/rep --data ping")
+commands=("$ipcctl send --wait --timeout 60s pong ping" "nngcat --req --dial ipc://$work/rep --data ping" "$work/floor pong ping")
 for s in cat socatcat s6cat; do
 	case " $sockets " in *" $s "*) commands+=("$ipcctl send --wait --timeout 60s $s ping") ;; esac
 done
 "$work/turns" -runs "$runs" -warmup 10 "${commands[@]}" > "$work/send.tsv"
-# medians in ms, in the order of commands: pong, nngcat, cat, socatcat, s6cat
-read -r pong nng cat socatcat s6cat < <(awk -F '\t' '{ printf "%s ", $2 } END { for (i = NR; i < 5; i++) printf "- "; print "" }' "$work/send.tsv")
+# medians in ms, in the order of commands: pong, nngcat, floor, cat, socatcat, s6cat
+read -r pong nng floor cat socatcat s6cat < <(awk -F '\t' '{ printf "%s ", $2 } END { for (i = NR; i < 6; i++) printf "- "; print "" }' "$work/send.tsv")
 read -r pongf nngf _ < <(awk -F '\t' '{ printf "%s ", $5 } END { print "" }' "$work/send.tsv")
 echo "send --wait one-shot: ipcctl $pong ms (serve and awk), nngcat $nng ms (medians)," \
 	"ratio $(ratio "$pong" "$nng") (bar < 1)"
 record "\`send --wait\` one-shot / \`nngcat --req\`" "$pong" "$nng" ms "ratio<1"
 echo "send --wait one-shot page faults: ipcctl $pongf, nngcat $nngf (medians)"
 record "\`send --wait\` one-shot page faults / \`nngcat --req\`" "$pongf" "$nngf" faults -
+echo "send --wait floor: a client linking ipcctl's libraries $floor ms, ratio $(ratio "$floor" "$nng") to nngcat;" \
+	"ipcctl $(ratio "$pong" "$floor") x the floor"
+record "\`send --wait\` floor: a client that links ipcctl's libraries and only dials, writes and prints / \`nngcat --req\`" "$floor" "$nng" ms -
+record "\`send --wait\` one-shot / that floor" "$pong" "$floor" ms -
 echo "serve --exec cat, a connection and a reply: ipcctl $cat ms, socat fork EXEC:cat $socatcat ms," \
 	"s6-ipcserver cat $s6cat ms (medians, the client being ipcctl send --wait; bar: not slower)"
 record "\`serve --exec cat\` / \`socat UNIX-LISTEN,fork EXEC:cat\`" "$cat" "$socatcat" ms "ratio<=1"
