@@ -58,14 +58,13 @@ type Fed struct {
 	dot     string // "PREFIX.", which the subjects of groups start with
 	fromDot string // "PREFIX.@from.", which the reply subjects naming a sender do
 
-	mu      sync.Mutex // guards the queue, filled by the NATS goroutines
-	room    sync.Cond  // on mu: the queue was emptied, or shut
-	queue   []item
-	spare   []item // the queue's other buffer, while the loop is not using it
-	qbytes  int
-	woken   bool
-	shut    bool   // the eventfd is closed: nothing more is queued
-	dropped uint64 // messages from NATS dropped at the queue's bound
+	mu     sync.Mutex // guards the queue, filled by the NATS goroutines
+	room   sync.Cond  // on mu: the queue was emptied, or shut
+	queue  []item
+	spare  []item // the queue's other buffer, while the loop is not using it
+	qbytes int
+	woken  bool
+	shut   bool // the eventfd is closed: nothing more is queued
 	// paused: the bus holds the link back (bus.LinkPauser), a local
 	// subscriber being behind; what comes waits in the queue.
 	paused atomic.Bool
@@ -219,7 +218,6 @@ type admit int
 const (
 	admitAlways admit = iota // queues it: the connection's changes and ticks, few
 	admitWait                // waits for room, or for the queue to be shut
-	admitDrop                // drops it, and counts it
 )
 
 // size is what it counts for in the queue's bound.
@@ -273,10 +271,6 @@ func (f *Fed) push(it item, a admit) {
 	if f.shut {
 		return
 	}
-	if a == admitDrop && f.full(size) {
-		f.dropped++
-		return
-	}
 	f.queue = append(f.queue, it)
 	f.qbytes += size
 	if !f.woken {
@@ -318,14 +312,11 @@ func (f *Fed) Handle(ev *ipc.Event) bool {
 		}
 	}
 	f.mu.Lock()
-	q, dropped := f.queue, f.dropped
+	q := f.queue
 	f.queue, f.spare = f.spare, nil
-	f.qbytes, f.woken, f.dropped = 0, false, 0
+	f.qbytes, f.woken = 0, false
 	f.room.Broadcast()
 	f.mu.Unlock()
-	if dropped > 0 {
-		f.report(Event{Kind: KindLost, Count: dropped, Dir: "in", Err: errQueueFull})
-	}
 	f.handleAll(q, true)
 	return true
 }
@@ -379,9 +370,6 @@ func (f *Fed) ResumeLink() {
 		f.wake()
 	}
 }
-
-// errQueueFull is why messages from NATS were dropped.
-var errQueueFull = fmt.Errorf("the bus did not keep up: %d messages or %d bytes from NATS were waiting", QueueLen, QueueBytes)
 
 // handle acts on one item of the queue.
 func (f *Fed) handle(it *item) {
