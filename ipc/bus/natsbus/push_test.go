@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipcctl/ipcctl/internal/bustest"
 	"github.com/ipcctl/ipcctl/ipc/bus"
 	"github.com/nats-io/nats.go"
 )
@@ -43,25 +44,10 @@ func burst(url string) error {
 // dropped.
 func readFeed(t *testing.T, c *bus.Client) uint64 {
 	t.Helper()
-	var received, dropped uint64
-	last := -1
-	for received+dropped < pushN {
+	return bustest.ReadFeed(t, c.Addr(), pushN, func() (string, uint64, []byte) {
 		h, got := recv(t, c)
-		switch h.Op {
-		case "msg":
-			seq := int(binary.BigEndian.Uint32(got))
-			if seq <= last || dropped == 0 && seq != last+1 {
-				t.Fatalf("%s: message %d after %d (%d dropped)", c.Addr(), seq, last, dropped)
-			}
-			last = seq
-			received++
-		case "dropped":
-			dropped += h.Count
-		default:
-			t.Fatalf("%s got %+v", c.Addr(), h)
-		}
-	}
-	return dropped
+		return h.Op, h.Count, got
+	})
 }
 
 // TestLinkPushBack sends across buses a burst far larger than a
