@@ -3,6 +3,7 @@ package natsbus
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ipcctl/ipcctl/ipc/bus"
 	"github.com/nats-io/nats.go"
@@ -19,6 +20,14 @@ import (
 // for a callee on its own bus that disconnects. A group call made when
 // presence knew of no member anywhere awaits nobody in particular: only
 // an answer, a loss or the caller's timeout settles it.
+//
+// A bus that presence shows has no member of the group any more, or that
+// has left, is not awaited any more only settleAfter later. What a bus
+// publishes comes in order, but the NATS client hands each subscription's
+// messages to the link on a goroutine of its own: an answer sent just
+// before its callee left could otherwise come after the presence notice
+// of its departure, or after its bus's goodbye, and find its call told
+// lost already.
 
 // awaited is a plain call of a local client that known buses may answer.
 type awaited struct {
@@ -90,7 +99,7 @@ func (f *Fed) lostOne(token string, m *nats.Msg) bool {
 func (f *Fed) awaitedGone(gone *peer) {
 	for token, a := range f.awaited {
 		if a.buses[gone.id] {
-			f.unawait(token, a, gone.id, calleeOf(gone, a), "disconnected")
+			f.unawaitLater(token, gone.id, calleeOf(gone, a), "disconnected", false)
 		}
 	}
 }
@@ -108,8 +117,66 @@ func (f *Fed) awaitedLeft(addr, event string) {
 	q := f.peers[id]
 	for token, a := range f.awaited {
 		if a.buses[id] && a.group != "" && (q == nil || !q.hasMember(a.group)) {
-			f.unawait(token, a, id, addr, reason)
+			f.unawaitLater(token, id, addr, reason, true)
 		}
+	}
+}
+
+// settleAfter is how long a bus found not to answer a call any more is
+// still awaited: time for what it sent before to be handled (see above).
+const settleAfter = 200 * time.Millisecond
+
+// A leave is a bus that a call awaits no longer, from settleAfter after
+// the link learned it.
+type leave struct {
+	from, reason string
+	left         bool // its members left: it is awaited again if it has some by then
+	at           time.Time
+}
+
+// A leaveKey is a call's token and the bus id it awaits no longer.
+type leaveKey struct{ token, id string }
+
+// unawaitLater stops awaiting bus id for the call token settleAfter from
+// now: see unawait.
+func (f *Fed) unawaitLater(token, id, from, reason string, left bool) {
+	k := leaveKey{token, id}
+	if _, ok := f.leaving[k]; ok {
+		return
+	}
+	if f.leaving == nil {
+		f.leaving = make(map[leaveKey]leave)
+	}
+	f.leaving[k] = leave{from: from, reason: reason, left: left, at: time.Now()}
+	if f.settling == nil {
+		f.settling = time.AfterFunc(settleAfter, func() { f.push(item{kind: kindSettle}, admitAlways) })
+	}
+}
+
+// settleLeaving stops awaiting the buses in leaving whose time has come, and
+// waits again for the others.
+func (f *Fed) settleLeaving(now time.Time) {
+	f.settling = nil
+	next := time.Duration(0)
+	for k, l := range f.leaving {
+		if wait := l.at.Add(settleAfter).Sub(now); wait > 0 {
+			if next == 0 || wait < next {
+				next = wait
+			}
+			continue
+		}
+		delete(f.leaving, k)
+		a := f.awaited[k.token]
+		if a == nil || !a.buses[k.id] {
+			continue
+		}
+		if q := f.peers[k.id]; l.left && q != nil && q.hasMember(a.group) {
+			continue // members again: it may still answer
+		}
+		f.unawait(k.token, a, k.id, l.from, l.reason)
+	}
+	if next > 0 {
+		f.settling = time.AfterFunc(next, func() { f.push(item{kind: kindSettle}, admitAlways) })
 	}
 }
 

@@ -77,6 +77,8 @@ type Fed struct {
 	calls    map[string]*pending           // by reply token
 	gathers  map[string]*pending           // the calls with each among them
 	awaited  map[string]*awaited           // the plain calls that known buses may answer
+	leaving  map[leaveKey]leave            // buses those calls await no longer, to be settled
+	settling *time.Timer                   // set while leaving holds some
 	lastCall uint64
 	lastIn   uint64 // ids of plain NATS requests
 	peers    map[string]*peer
@@ -105,6 +107,7 @@ const (
 	kindStatus          // the connection's state changed
 	kindTick            // time to beat and check the others
 	kindDrops           // the NATS client dropped messages: report them
+	kindSettle          // time to settle the calls in leaving
 )
 
 // New connects to NATS and makes the link of a bus served by loop; Attach
@@ -394,6 +397,8 @@ func (f *Fed) handle(it *item) {
 		f.onTick()
 	case kindDrops:
 		f.reportDrops()
+	case kindSettle:
+		f.settleLeaving(time.Now())
 	}
 }
 
@@ -416,6 +421,9 @@ func (f *Fed) Close(timeout time.Duration) {
 	}
 	f.closed = true
 	close(f.ticker)
+	if f.settling != nil {
+		f.settling.Stop()
+	}
 	deadline := time.Now().Add(timeout)
 	f.beat("bye")
 	f.pub.close(timeout)
