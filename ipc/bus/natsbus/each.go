@@ -121,10 +121,10 @@ func (f *Fed) settle(token string, p *pending) {
 	f.bus.LinkCallEnd(p.caller, p.id)
 }
 
-// recheckGathers follows what presence told: a bus expected to name its
-// callees that has no member of the group any more (or is gone) is not
-// awaited, and the callees of a bus that is gone are lost. A gathering
-// that is over (gathered) ends.
+// recheckGathers follows what presence told, settleAfter after it did
+// (see lost.go): a bus expected to name its callees that has no member
+// of the group any more (or is gone) is not awaited, and the callees of
+// a bus that is gone are lost. A gathering that is over (gathered) ends.
 func (f *Fed) recheckGathers(gone *peer) {
 	now := time.Now()
 	for token, p := range f.gathers {

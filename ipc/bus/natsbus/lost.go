@@ -22,7 +22,8 @@ import (
 // an answer, a loss or the caller's timeout settles it.
 //
 // A bus that presence shows has no member of the group any more, or that
-// has left, is not awaited any more only settleAfter later. What a bus
+// has left, is not awaited any more only settleAfter later; so for the
+// gatherings of calls with each (recheckGathers). What a bus
 // publishes comes in order, but the NATS client hands each subscription's
 // messages to the link on a goroutine of its own: an answer sent just
 // before its callee left could otherwise come after the presence notice
@@ -148,8 +149,37 @@ func (f *Fed) unawaitLater(token, id, from, reason string, left bool) {
 		f.leaving = make(map[leaveKey]leave)
 	}
 	f.leaving[k] = leave{from: from, reason: reason, left: left, at: time.Now()}
+	f.settleIn(settleAfter)
+}
+
+// A gone is a bus that left, whose callees of calls with each are lost
+// from settleAfter after the link learned it.
+type gone struct {
+	p  *peer
+	at time.Time
+}
+
+// goneLater tells the callees of calls with each on bus p lost
+// settleAfter from now: see recheckGathers.
+func (f *Fed) goneLater(p *peer) {
+	f.gone = append(f.gone, gone{p: p, at: time.Now()})
+	f.settleIn(settleAfter)
+}
+
+// recheckLater rechecks the gatherings of calls with each settleAfter
+// from now: presence told that a client left.
+func (f *Fed) recheckLater() {
+	if f.recheck.IsZero() {
+		f.recheck = time.Now()
+	}
+	f.settleIn(settleAfter)
+}
+
+// settleIn has the loop settle what waits in leaving and gone after d,
+// unless it is to already.
+func (f *Fed) settleIn(d time.Duration) {
 	if f.settling == nil {
-		f.settling = time.AfterFunc(settleAfter, func() { f.push(item{kind: kindSettle}, admitAlways) })
+		f.settling = time.AfterFunc(d, func() { f.push(item{kind: kindSettle}, admitAlways) })
 	}
 }
 
@@ -175,8 +205,28 @@ func (f *Fed) settleLeaving(now time.Time) {
 		}
 		f.unawait(k.token, a, k.id, l.from, l.reason)
 	}
+	if !f.recheck.IsZero() {
+		if wait := f.recheck.Add(settleAfter).Sub(now); wait > 0 {
+			if next == 0 || wait < next {
+				next = wait
+			}
+		} else {
+			f.recheck = time.Time{}
+			f.recheckGathers(nil)
+		}
+	}
+	for len(f.gone) > 0 {
+		if wait := f.gone[0].at.Add(settleAfter).Sub(now); wait > 0 {
+			if next == 0 || wait < next {
+				next = wait
+			}
+			break
+		}
+		f.recheckGathers(f.gone[0].p)
+		f.gone = f.gone[1:]
+	}
 	if next > 0 {
-		f.settling = time.AfterFunc(next, func() { f.push(item{kind: kindSettle}, admitAlways) })
+		f.settleIn(next)
 	}
 }
 

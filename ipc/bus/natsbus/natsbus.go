@@ -78,7 +78,9 @@ type Fed struct {
 	gathers  map[string]*pending           // the calls with each among them
 	awaited  map[string]*awaited           // the plain calls that known buses may answer
 	leaving  map[leaveKey]leave            // buses those calls await no longer, to be settled
-	settling *time.Timer                   // set while leaving holds some
+	gone     []gone                        // buses whose callees of calls with each are to be told lost
+	recheck  time.Time                     // when presence last told of a departure, until the gatherings are rechecked
+	settling *time.Timer                   // set while leaving, gone or recheck holds some
 	lastCall uint64
 	lastIn   uint64 // ids of plain NATS requests
 	peers    map[string]*peer

@@ -1,6 +1,7 @@
 package natsbus
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -32,5 +33,61 @@ func TestAnswerThenLeave(t *testing.T) {
 			t.Fatalf("call %d: the caller got %+v %q, want the answer", i, h, body)
 		}
 		waitPresence(t, watch, "disconnect", "")
+	}
+}
+
+// TestEachAnswerThenBye calls every member of a group on another bus,
+// whose callee answers and whose bus then says goodbye: the goodbye
+// comes after the answer, and the caller gets the answer, not "lost".
+func TestEachAnswerThenBye(t *testing.T) {
+	c := cluster(t, 1)
+	one := startNode(t, c.Servers[0].URL)
+	watch := one.dial(bus.PresenceGroup)
+	caller := one.dial()
+	for i := range 20 {
+		two := startNode(t, c.Servers[0].URL)
+		one.waitEvent(KindJoined)
+		local := two.dial(bus.PresenceGroup)
+		callee := two.dial("svc")
+		waitPresence(t, watch, "subscribe", "svc")
+		id := uint64(i + 1)
+		if err := caller.Send(&bus.Header{Op: "msg", Group: "svc", Call: id, Each: true}, nil); err != nil {
+			t.Fatal(err)
+		}
+		h, _ := recv(t, callee)
+		if err := callee.Send(&bus.Header{Op: "answer", To: h.From, Call: h.Call}, []byte("here")); err != nil {
+			t.Fatal(err)
+		}
+		callee.Close()
+		waitLocalDisconnect(t, local)
+		two.stop()
+		for {
+			h, body := recv(t, caller)
+			if h.Op == "calls" {
+				continue
+			}
+			if h.Op != "answer" || h.Call != id || string(body) != "here" {
+				t.Fatalf("call %d: the caller got %+v %q, want the answer", i, h, body)
+			}
+			break
+		}
+		waitPresence(t, watch, "disconnect", "")
+	}
+}
+
+// waitLocalDisconnect waits until c (in @presence) hears that a client
+// of its own bus disconnected.
+func waitLocalDisconnect(t *testing.T, c *bus.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for {
+		h, _, err := c.Recv(ctx)
+		if err != nil {
+			t.Fatalf("no disconnection: %v", err)
+		}
+		if h.Op == "presence" && h.Event == "disconnect" && !bus.Remote(h.Addr) {
+			return
+		}
 	}
 }

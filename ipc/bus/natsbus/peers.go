@@ -105,7 +105,7 @@ func (f *Fed) depart(p *peer) {
 	if p.synced {
 		f.report(Event{Kind: KindLeft, Bus: p.label, Peer: p.id, Count: uint64(len(p.clients))})
 	}
-	f.recheckGathers(p)
+	f.goneLater(p)
 	f.awaitedGone(p)
 }
 
@@ -129,7 +129,7 @@ func (f *Fed) onPresence(m *nats.Msg) {
 	f.bus.LinkPresence(&h)
 	if h.Event == "disconnect" || h.Event == "unsubscribe" {
 		if len(f.gathers) > 0 {
-			f.recheckGathers(nil)
+			f.recheckLater()
 		}
 		f.awaitedLeft(h.Addr, h.Event)
 	}
