@@ -160,18 +160,28 @@ func recv(t testing.TB, c *bus.Client) (bus.Header, []byte) {
 // bus did event in group g, and returns its address.
 func waitPresence(t testing.TB, c *bus.Client, event, g string) string {
 	t.Helper()
+	h := awaitPresence(t, c, fmt.Sprintf("presence %s %s", event, g), func(h *bus.Header) bool {
+		return h.Event == event && h.Group == g && bus.Remote(h.Addr)
+	})
+	if h.Bus == "" {
+		t.Errorf("presence of %s without its bus", h.Addr)
+	}
+	return h.Addr
+}
+
+// awaitPresence waits until c (in @presence) hears a presence notice that
+// match accepts, and returns it; what names it in the failure.
+func awaitPresence(t testing.TB, c *bus.Client, what string, match func(*bus.Header) bool) bus.Header {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	for {
 		h, _, err := c.Recv(ctx)
 		if err != nil {
-			t.Fatalf("no presence %s %s: %v", event, g, err)
+			t.Fatalf("no %s: %v", what, err)
 		}
-		if h.Op == "presence" && h.Event == event && h.Group == g && bus.Remote(h.Addr) {
-			if h.Bus == "" {
-				t.Errorf("presence of %s without its bus", h.Addr)
-			}
-			return h.Addr
+		if h.Op == "presence" && match(&h) {
+			return h
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package natsbus
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -59,7 +58,9 @@ func TestEachAnswerThenBye(t *testing.T) {
 			t.Fatal(err)
 		}
 		callee.Close()
-		waitLocalDisconnect(t, local)
+		awaitPresence(t, local, "local disconnection", func(h *bus.Header) bool {
+			return h.Event == "disconnect" && !bus.Remote(h.Addr)
+		})
 		two.stop()
 		for {
 			h, body := recv(t, caller)
@@ -72,22 +73,5 @@ func TestEachAnswerThenBye(t *testing.T) {
 			break
 		}
 		waitPresence(t, watch, "disconnect", "")
-	}
-}
-
-// waitLocalDisconnect waits until c (in @presence) hears that a client
-// of its own bus disconnected.
-func waitLocalDisconnect(t *testing.T, c *bus.Client) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	for {
-		h, _, err := c.Recv(ctx)
-		if err != nil {
-			t.Fatalf("no disconnection: %v", err)
-		}
-		if h.Op == "presence" && h.Event == "disconnect" && !bus.Remote(h.Addr) {
-			return
-		}
 	}
 }
