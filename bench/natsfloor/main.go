@@ -5,7 +5,9 @@
 // push-back or events). bench/nats.sh runs it beside the buses, on the
 // same cluster, in the same run.
 //
-//	natsfloor out SOCKET URL SUBJECT   accept one client on SOCKET, publish each frame it sends to SUBJECT
+//	natsfloor out SOCKET URL SUBJECT [REPLY]
+//	                                   accept one client on SOCKET, publish each frame it sends to SUBJECT,
+//	                                   with the reply subject REPLY when given
 //	natsfloor in SOCKET URL SUBJECT    subscribe to SUBJECT, write each message as a frame to one client of SOCKET
 //	natsfloor run OUT IN MSGS SIZE     the client: connect to IN, then OUT; send MSGS frames of SIZE bytes to OUT
 //	                                   as fast as it takes them, and print the rate at which they come from IN
@@ -17,6 +19,10 @@
 // run prints "rate=N lost=N": the messages per second from the first to
 // the last that came (as busbench and nats bench count), and how many did
 // not come within 5 seconds of the last.
+//
+// REPLY measures what a reply subject costs NATS's servers and clients:
+// a bus names the sender of a message to a group by one
+// (docs/protocol.md, "Buses over NATS"); nothing subscribes to it.
 package main
 
 import (
@@ -37,20 +43,28 @@ import (
 func main() {
 	var err error
 	switch {
-	case len(os.Args) == 5 && os.Args[1] == "out":
-		err = out(os.Args[2], os.Args[3], os.Args[4])
+	case (len(os.Args) == 5 || len(os.Args) == 6) && os.Args[1] == "out":
+		err = out(os.Args[2], os.Args[3], os.Args[4], reply(os.Args[5:]))
 	case len(os.Args) == 5 && os.Args[1] == "in":
 		err = in(os.Args[2], os.Args[3], os.Args[4])
 	case len(os.Args) == 6 && os.Args[1] == "run":
 		err = run(os.Args[2], os.Args[3], os.Args[4], os.Args[5])
 	default:
-		fmt.Fprintln(os.Stderr, "usage: natsfloor out|in SOCKET URL SUBJECT | natsfloor run OUT IN MSGS SIZE")
+		fmt.Fprintln(os.Stderr, "usage: natsfloor out SOCKET URL SUBJECT [REPLY] | natsfloor in SOCKET URL SUBJECT | natsfloor run OUT IN MSGS SIZE")
 		os.Exit(2)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "natsfloor:", err)
 		os.Exit(1)
 	}
+}
+
+// reply is out's optional REPLY, "" when not given.
+func reply(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
 }
 
 // accept listens on path and returns its first connection.
@@ -64,9 +78,9 @@ func accept(path string) (net.Conn, error) {
 	return l.Accept()
 }
 
-// out publishes to subject each frame of the one client of path, until
-// it hangs up.
-func out(path, url, subject string) error {
+// out publishes to subject each frame of the one client of path, with
+// the reply subject reply unless "", until it hangs up.
+func out(path, url, subject, reply string) error {
 	nc, err := nats.Connect(url)
 	if err != nil {
 		return err
@@ -94,10 +108,19 @@ func out(path, url, subject string) error {
 		if _, err := io.ReadFull(r, body); err != nil {
 			return err
 		}
-		if err := nc.Publish(subject, body); err != nil {
+		if err := publish(nc, subject, reply, body); err != nil {
 			return err
 		}
 	}
+}
+
+// publish publishes body to subject, with the reply subject reply unless
+// "" (which PublishRequest refuses).
+func publish(nc *nats.Conn, subject, reply string, body []byte) error {
+	if reply == "" {
+		return nc.Publish(subject, body)
+	}
+	return nc.PublishRequest(subject, reply, body)
 }
 
 // in writes each message of subject as a frame to the one client of
