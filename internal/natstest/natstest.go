@@ -161,6 +161,20 @@ func (c *Cluster) Restart(i int) error {
 	return c.WaitRoutes()
 }
 
+// RestartWith starts server i again as Restart does, configured by cfg
+// from now on: a server whose operator changed its configuration.
+func (c *Cluster) RestartWith(i int, cfg Config) error {
+	c.Servers[i].cfg = cfg
+	return c.Restart(i)
+}
+
+// Logged returns how many lines of the log of server i, over all its
+// runs, hold substr.
+func (c *Cluster) Logged(i int, substr string) int {
+	b, _ := os.ReadFile(c.Servers[i].log)
+	return strings.Count(string(b), substr)
+}
+
 // Stop kills every server still running.
 func (c *Cluster) Stop() {
 	for i, s := range c.Servers {

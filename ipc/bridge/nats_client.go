@@ -30,7 +30,9 @@ type natsLink struct {
 // every reconnection, is a connection event.
 func (b *Bridge) connectNATS(e Endpoint) (*natsLink, error) {
 	opts := b.Options.NATS
+	var repeats natsopt.Repeats
 	up := func(nc *nats.Conn) {
+		repeats.Reset()
 		b.emit(BridgeEvent{Type: ipc.EventConnection, Peer: nc.ConnectedUrlRedacted(), Target: e.natsString()})
 	}
 	started := make(chan struct{})
@@ -56,7 +58,9 @@ func (b *Bridge) connectNATS(e Endpoint) (*natsLink, error) {
 				Err: fmt.Errorf("NATS connection lost (%v): reconnecting; requests meanwhile may be lost", err)})
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
-			b.emit(BridgeEvent{Type: ipc.EventError, Target: e.natsString(), Err: fmt.Errorf("NATS: %w", err)})
+			if repeats.New(err) {
+				b.emit(BridgeEvent{Type: ipc.EventError, Target: e.natsString(), Err: fmt.Errorf("NATS: %w", err)})
+			}
 		}),
 	)
 	if err != nil {

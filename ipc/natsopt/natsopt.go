@@ -93,11 +93,14 @@ func (o Options) Check() error {
 // name the server shows in its connection list), followed by more.
 // The client retries the first connection as it does later ones, forever,
 // a second apart: a service started before its NATS server works once
-// the server is up.
+// the server is up. A server that refuses its credentials when it
+// reconnects is tried again too (nats.go gives up after two refusals),
+// as its operator may put them right.
 func (o Options) NATS(name string, more ...nats.Option) []nats.Option {
 	opts := []nats.Option{
 		nats.Name(name),
 		nats.MaxReconnects(-1),
+		nats.IgnoreAuthErrorAbort(),
 		nats.ReconnectWait(time.Second),
 		nats.RetryOnFailedConnect(true),
 		nats.ReconnectBufSize(ReconnectBuffer),
@@ -147,3 +150,27 @@ func retried(opts []nats.Option) bool {
 	}
 	return no.RetryOnFailedConnect
 }
+
+// Repeats tells a refusal that the client reports again and again (a
+// server that refuses the credentials at each try to reconnect) from a
+// new one, so that it is reported once. Use it from the client's
+// callbacks, which nats.go runs one at a time.
+type Repeats struct{ last string }
+
+// New reports whether err is news: not the refusal last reported since
+// Reset. Any other error is news each time.
+func (r *Repeats) New(err error) bool {
+	refusal := errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) ||
+		errors.Is(err, nats.ErrAuthRevoked) || errors.Is(err, nats.ErrAccountAuthExpired)
+	if !refusal {
+		return true
+	}
+	if err.Error() == r.last {
+		return false
+	}
+	r.last = err.Error()
+	return true
+}
+
+// Reset forgets the last error: the connection is made again.
+func (r *Repeats) Reset() { r.last = "" }

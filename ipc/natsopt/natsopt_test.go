@@ -1,6 +1,8 @@
 package natsopt
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +73,28 @@ func TestConnectFailsOver(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no reconnect to the other server in 30 s")
+	}
+}
+
+// TestRepeats reports a refusal once until Reset, and any other error
+// each time.
+func TestRepeats(t *testing.T) {
+	var r Repeats
+	refused := fmt.Errorf("reconnect: %w", nats.ErrAuthorization)
+	other := errors.New("nats: slow consumer")
+	for i, c := range []struct {
+		err   error
+		reset bool
+		want  bool
+	}{
+		{refused, false, true}, {refused, false, false}, {other, false, true}, {other, false, true},
+		{refused, false, false}, {refused, true, true}, {nats.ErrAuthExpired, false, true},
+	} {
+		if c.reset {
+			r.Reset()
+		}
+		if got := r.New(c.err); got != c.want {
+			t.Errorf("%d: New(%v) = %v, want %v", i, c.err, got, c.want)
+		}
 	}
 }

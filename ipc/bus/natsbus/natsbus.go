@@ -148,13 +148,14 @@ func New(loop *ipc.Loop, opts Options) (*Fed, error) {
 // natsOptions are the client's settings for a bus: no echo of its own
 // messages, and every change of state handed to the loop.
 func (f *Fed) natsOptions() []nats.Option {
+	var repeats natsopt.Repeats
 	status := func(k string) func(*nats.Conn) {
 		return func(nc *nats.Conn) { f.status(Event{Kind: Kind(k), URL: nc.ConnectedUrlRedacted()}) }
 	}
 	return []nats.Option{
 		nats.NoEcho(),
-		nats.ConnectHandler(status(string(KindConnected))),
-		nats.ReconnectHandler(status(string(KindReconnected))),
+		nats.ConnectHandler(func(nc *nats.Conn) { repeats.Reset(); status(string(KindConnected))(nc) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) { repeats.Reset(); status(string(KindReconnected))(nc) }),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			f.status(Event{Kind: KindDisconnected, Err: err})
 		}),
@@ -163,7 +164,9 @@ func (f *Fed) natsOptions() []nats.Option {
 				f.push(item{kind: kindDrops}, admitAlways)
 				return
 			}
-			f.status(Event{Kind: KindError, Err: err})
+			if repeats.New(err) {
+				f.status(Event{Kind: KindError, Err: err})
+			}
 		}),
 	}
 }
