@@ -29,10 +29,10 @@ func natsAuthFlags() []cli.Flag {
 // natsAuth are the flags of natsAuthFlags and the nats CLI's variables
 // they default to.
 var natsAuth = []struct{ flag, env, usage string }{
-	{"nats-creds", "NATS_CREDS", "NATS user credentials `FILE` (JWT and NKey seed)"},
-	{"nats-tls-cert", "NATS_CERT", "TLS client certificate `FILE` (PEM) for NATS"},
-	{"nats-tls-key", "NATS_KEY", "TLS client key `FILE` (PEM) for NATS"},
-	{"nats-tls-ca", "NATS_CA", "verify the NATS servers with the CA certificates in `FILE`"},
+	{"nats-creds", natsopt.EnvCreds, "NATS user credentials `FILE` (JWT and NKey seed)"},
+	{"nats-tls-cert", natsopt.EnvCert, "TLS client certificate `FILE` (PEM) for NATS"},
+	{"nats-tls-key", natsopt.EnvKey, "TLS client key `FILE` (PEM) for NATS"},
+	{"nats-tls-ca", natsopt.EnvCA, "verify the NATS servers with the CA certificates in `FILE`"},
 }
 
 // natsAuthGiven returns the first of natsAuthFlags given on the command

@@ -244,9 +244,9 @@ func (r *natsRoute) Close() error {
 // variables, $NATS_CREDS, $NATS_CERT, $NATS_KEY and $NATS_CA.
 func routeNATSOptions() NATSOptions {
 	return NATSOptions{Conn: natsopt.Options{
-		Creds:   os.Getenv("NATS_CREDS"),
-		TLSCert: os.Getenv("NATS_CERT"),
-		TLSKey:  os.Getenv("NATS_KEY"),
-		TLSCA:   os.Getenv("NATS_CA"),
+		Creds:   os.Getenv(natsopt.EnvCreds),
+		TLSCert: os.Getenv(natsopt.EnvCert),
+		TLSKey:  os.Getenv(natsopt.EnvKey),
+		TLSCA:   os.Getenv(natsopt.EnvCA),
 	}}
 }

@@ -25,6 +25,16 @@ import (
 // names one, as for the nats command-line client.
 const DefaultURL = nats.DefaultURL
 
+// The environment variables of the nats command-line client that the
+// options default to.
+const (
+	EnvURL   = "NATS_URL"
+	EnvCreds = "NATS_CREDS"
+	EnvCert  = "NATS_CERT"
+	EnvKey   = "NATS_KEY"
+	EnvCA    = "NATS_CA"
+)
+
 // ReconnectBuffer bounds what the client holds for a server while it
 // reconnects. Past it, a publish fails at once (nats.ErrReconnectBufExceeded)
 // so that the caller can report the loss: nothing is buffered without bound.
@@ -48,7 +58,7 @@ func (o Options) Servers() string {
 	if o.URLs != "" {
 		return o.URLs
 	}
-	if env := os.Getenv("NATS_URL"); env != "" {
+	if env := os.Getenv(EnvURL); env != "" {
 		return env
 	}
 	return DefaultURL

@@ -41,12 +41,12 @@ func (o Options) refusal(err error) string {
 // hint names the file that was refused, or the flag and variable that
 // would give one.
 func (o Options) hint(flag string) string {
-	file, env := o.Creds, "NATS_CREDS"
+	file, env := o.Creds, EnvCreds
 	switch flag {
 	case "--nats-tls-ca":
-		file, env = o.TLSCA, "NATS_CA"
+		file, env = o.TLSCA, EnvCA
 	case "--nats-tls-cert":
-		file, env = o.TLSCert, "NATS_CERT"
+		file, env = o.TLSCert, EnvCert
 	}
 	if file == "" {
 		return " (none given: " + flag + " or $" + env + ")"
