@@ -138,7 +138,7 @@ func (f *Fed) recheckGathers(gone *peer) {
 			}
 		}
 		for id := range e.expect {
-			if q := f.peers[id]; q == nil || !q.hasMember(e.group) {
+			if f.unexpected(id, e.group, now) {
 				delete(e.expect, id)
 			}
 		}
@@ -147,6 +147,22 @@ func (f *Fed) recheckGathers(gone *peer) {
 		}
 		f.settle(token, p)
 	}
+}
+
+// unexpected reports whether bus id, expected to name its callees in
+// group g, is not at now: presence told at least settleAfter before that
+// it has no member of g any more, or that it left. The heartbeat's
+// recheck too waits that long.
+func (f *Fed) unexpected(id, g string, now time.Time) bool {
+	if q := f.peers[id]; q != nil {
+		return !q.hasMember(g) && now.Sub(q.left) >= settleAfter
+	}
+	for _, d := range f.gone {
+		if d.p.id == id && now.Sub(d.at) < settleAfter {
+			return false
+		}
+	}
+	return true
 }
 
 // gathered reports whether the gathering of e is over at now: every bus

@@ -169,9 +169,7 @@ func (f *Fed) goneLater(p *peer) {
 // recheckLater rechecks the gatherings of calls with each settleAfter
 // from now: presence told that a client left.
 func (f *Fed) recheckLater() {
-	if f.recheck.IsZero() {
-		f.recheck = time.Now()
-	}
+	f.recheck = time.Now()
 	f.settleIn(settleAfter)
 }
 

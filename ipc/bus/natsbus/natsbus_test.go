@@ -51,6 +51,12 @@ func startNode(t testing.TB, url string) *node {
 // joined to the NATS servers at url.
 func startNodeWith(t testing.TB, url string, bo bus.Options) *node {
 	t.Helper()
+	return startNodeBeat(t, url, bo, 100*time.Millisecond)
+}
+
+// startNodeBeat runs a bus as startNodeWith does, that beats every hb.
+func startNodeBeat(t testing.TB, url string, bo bus.Options, hb time.Duration) *node {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "nb")
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +69,7 @@ func startNodeWith(t testing.TB, url string, bo bus.Options) *node {
 		t.Fatal(err)
 	}
 	n.fed, err = New(loop, Options{NATS: natsopt.Options{URLs: url}, Prefix: "test.b", Label: "host/" + dir,
-		Heartbeat: 100 * time.Millisecond, Report: n.report})
+		Heartbeat: hb, Report: n.report})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ type peer struct {
 	seen      time.Time
 	clients   map[string]*remote // by address, ADDR@ID
 	synced    bool               // its state was received
+	left      time.Time          // when presence last told that a client of it left or unsubscribed
 }
 
 // state is what a bus answers another that asks who is there.
@@ -128,6 +129,7 @@ func (f *Fed) onPresence(m *nats.Msg) {
 	}
 	f.bus.LinkPresence(&h)
 	if h.Event == "disconnect" || h.Event == "unsubscribe" {
+		p.left = time.Now()
 		if len(f.gathers) > 0 {
 			f.recheckLater()
 		}
