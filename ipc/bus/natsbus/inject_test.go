@@ -107,3 +107,19 @@ func TestEachTickAfterLeaving(t *testing.T) {
 		})
 	}
 }
+
+// TestLeavingAgain has the members of a group on another bus leave, one
+// joining and leaving again meanwhile, then the last one's answer come
+// after: a call is lost only settleAfter after the last departure, and
+// the caller gets the answer.
+func TestLeavingAgain(t *testing.T) {
+	one, caller, m := fakeCall(t, false)
+	one.inject(kindPresence, fakePresence(t, "disconnect", "m", "svc"))
+	time.Sleep(settleAfter * 3 / 4)
+	one.inject(kindPresence, fakePresence(t, "subscribe", "n", "svc"), fakePresence(t, "disconnect", "n", "svc"))
+	time.Sleep(settleAfter / 2)
+	one.inject(kindReply, fakeAnswer(m, "n", "pong"))
+	if h, body := recv(t, caller); h.Op != "answer" || string(body) != "pong" {
+		t.Fatalf("the caller got %+v %q, want the answer", h, body)
+	}
+}

@@ -139,12 +139,10 @@ type leave struct {
 type leaveKey struct{ token, id string }
 
 // unawaitLater stops awaiting bus id for the call token settleAfter from
-// now: see unawait.
+// now (see unawait): from the last time it is told, since what a member
+// that joined and left meanwhile sent may come as late.
 func (f *Fed) unawaitLater(token, id, from, reason string, left bool) {
 	k := leaveKey{token, id}
-	if _, ok := f.leaving[k]; ok {
-		return
-	}
 	if f.leaving == nil {
 		f.leaving = make(map[leaveKey]leave)
 	}
