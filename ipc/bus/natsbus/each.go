@@ -154,6 +154,9 @@ func (f *Fed) recheckGathers(gone *peer) {
 // it has no member of g any more, or that it left. The heartbeat's
 // recheck too waits that long.
 func (f *Fed) unexpected(id, g string, now time.Time) bool {
+	if f.held {
+		return false // its reply may be among what waits for room (see settleLeaving)
+	}
 	if q := f.peers[id]; q != nil {
 		return !q.hasMember(g) && now.Sub(q.left) >= settleAfter
 	}

@@ -57,6 +57,13 @@ func fakeAnswer(m *nats.Msg, addr, body string) *nats.Msg {
 // fakeCall starts fakeBus, with a client m in group svc, and returns what
 // the caller's call of svc (with each if each) brings it.
 func fakeCall(t *testing.T, each bool) (*node, *bus.Client, *nats.Msg) {
+	one, _, caller, m := fakeCallWatched(t, each)
+	return one, caller, m
+}
+
+// fakeCallWatched is fakeCall, and returns the client in @presence that
+// saw fakeBus's client join.
+func fakeCallWatched(t *testing.T, each bool) (*node, *bus.Client, *bus.Client, *nats.Msg) {
 	c := cluster(t, 1)
 	one := startNodeBeat(t, c.URLs(), bus.Options{}, time.Minute)
 	nc, err := nats.Connect(c.URLs())
@@ -80,7 +87,7 @@ func fakeCall(t *testing.T, each bool) (*node, *bus.Client, *nats.Msg) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return one, caller, m
+	return one, watch, caller, m
 }
 
 // TestEachTickAfterLeaving has a heartbeat come between the presence
@@ -119,6 +126,26 @@ func TestLeavingAgain(t *testing.T) {
 	one.inject(kindPresence, fakePresence(t, "subscribe", "n", "svc"), fakePresence(t, "disconnect", "n", "svc"))
 	time.Sleep(settleAfter / 2)
 	one.inject(kindReply, fakeAnswer(m, "n", "pong"))
+	if h, body := recv(t, caller); h.Op != "answer" || string(body) != "pong" {
+		t.Fatalf("the caller got %+v %q, want the answer", h, body)
+	}
+}
+
+// TestLeavingWhileFull has the answer of the last member of a group on
+// another bus, sent before it left, wait for room in the full queue from
+// NATS (the link held back) past settleAfter: the call is not settled
+// before what waited comes, and the caller gets the answer.
+func TestLeavingWhileFull(t *testing.T) {
+	one, watch, caller, m := fakeCallWatched(t, false)
+	one.inject(kindPresence, fakePresence(t, "disconnect", "m", "svc"))
+	waitPresence(t, watch, "disconnect", "")
+	one.fed.PauseLink()
+	for range QueueLen {
+		one.fed.push(item{kind: kindDrops}, admitAlways)
+	}
+	go one.inject(kindReply, fakeAnswer(m, "m", "pong"))
+	time.Sleep(2 * settleAfter)
+	one.fed.ResumeLink()
 	if h, body := recv(t, caller); h.Op != "answer" || string(body) != "pong" {
 		t.Fatalf("the caller got %+v %q, want the answer", h, body)
 	}

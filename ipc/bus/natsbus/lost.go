@@ -180,9 +180,15 @@ func (f *Fed) settleIn(d time.Duration) {
 }
 
 // settleLeaving stops awaiting the buses in leaving whose time has come, and
-// waits again for the others.
+// waits again for the others. While what NATS handed over waited for
+// room in the queue when the loop took it (held), it waits again for
+// all: an answer may be among what comes next.
 func (f *Fed) settleLeaving(now time.Time) {
 	f.settling = nil
+	if f.held {
+		f.settleIn(settleAfter / 4)
+		return
+	}
 	next := time.Duration(0)
 	for k, l := range f.leaving {
 		if wait := l.at.Add(settleAfter).Sub(now); wait > 0 {

@@ -65,6 +65,8 @@ type Fed struct {
 	qbytes int
 	woken  bool
 	shut   bool // the eventfd is closed: nothing more is queued
+	// waiting counts the callbacks that wait for room in the queue.
+	waiting int
 	// paused: the bus holds the link back (bus.LinkPauser), a local
 	// subscriber being behind; what comes waits in the queue.
 	paused atomic.Bool
@@ -81,6 +83,7 @@ type Fed struct {
 	gone     []gone                        // buses whose callees of calls with each are to be told lost
 	recheck  time.Time                     // when presence last told of a departure, until the gatherings are rechecked
 	settling *time.Timer                   // set while leaving, gone or recheck holds some
+	held     bool                          // callbacks waited for room when the loop last took the queue
 	lastCall uint64
 	lastIn   uint64 // ids of plain NATS requests
 	peers    map[string]*peer
@@ -274,7 +277,9 @@ func (f *Fed) push(it item, a admit) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for a == admitWait && !f.shut && f.full(size) {
+		f.waiting++
 		f.room.Wait()
+		f.waiting--
 	}
 	if f.shut {
 		return
@@ -322,7 +327,7 @@ func (f *Fed) Handle(ev *ipc.Event) bool {
 	f.mu.Lock()
 	q := f.queue
 	f.queue, f.spare = f.spare, nil
-	f.qbytes, f.woken = 0, false
+	f.qbytes, f.woken, f.held = 0, false, f.waiting > 0
 	f.room.Broadcast()
 	f.mu.Unlock()
 	f.handleAll(q, true)
