@@ -2,6 +2,8 @@ package natsbus
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,5 +150,43 @@ func TestLeavingWhileFull(t *testing.T) {
 	one.fed.ResumeLink()
 	if h, body := recv(t, caller); h.Op != "answer" || string(body) != "pong" {
 		t.Fatalf("the caller got %+v %q, want the answer", h, body)
+	}
+}
+
+// TestPresenceAfterBye hands over a bus's presence notice after its
+// goodbye, as the NATS client may: the bus is gone for good (a bus that
+// starts again has a new id), and the notice does not bring it back.
+func TestPresenceAfterBye(t *testing.T) {
+	c := cluster(t, 1)
+	one := startNodeBeat(t, c.URLs(), bus.Options{}, time.Minute)
+	watch := one.dial(bus.PresenceGroup)
+	one.inject(kindPresence, fakePresence(t, "subscribe", "m", "svc"))
+	waitPresence(t, watch, "subscribe", "svc")
+	one.inject(kindBeat, &nats.Msg{Subject: "test.b.@bus", Header: nats.Header{hdrBus: {fakeBus}, hdrOp: {"bye"}}})
+	waitPresence(t, watch, "disconnect", "")
+	one.inject(kindPresence, fakePresence(t, "subscribe", "late", "svc"))
+	// Another bus's notice marks the end of what the link handed over.
+	end := fakePresence(t, "subscribe", "end", "end")
+	end.Header.Set(hdrBus, "other00bus")
+	end.Data = []byte(strings.ReplaceAll(string(end.Data), fakeBus, "other00bus"))
+	one.inject(kindPresence, end)
+	h := awaitPresence(t, watch, "the end", func(h *bus.Header) bool { return h.Group == "end" || h.Group == "svc" })
+	if h.Group != "end" {
+		t.Fatalf("presence %+v of a bus that said goodbye", h)
+	}
+}
+
+// TestIDSetBound keeps the last maxByes ids and forgets older ones.
+func TestIDSetBound(t *testing.T) {
+	var s idSet
+	for i := range maxByes + 10 {
+		s.add(fmt.Sprintf("bus%07d", i))
+		s.add(fmt.Sprintf("bus%07d", i)) // again: once
+	}
+	if len(s.ids) != maxByes || len(s.order) != maxByes {
+		t.Fatalf("%d ids, %d in order, want %d", len(s.ids), len(s.order), maxByes)
+	}
+	if s.has("bus0000009") || !s.has("bus0000010") || !s.has(fmt.Sprintf("bus%07d", maxByes+9)) {
+		t.Fatal("not the last ids")
 	}
 }

@@ -87,6 +87,7 @@ type Fed struct {
 	lastCall uint64
 	lastIn   uint64 // ids of plain NATS requests
 	peers    map[string]*peer
+	byes     idSet                      // the buses that said goodbye: what else they sent is late
 	in       bus.Inbound                // what is handed to LinkDeliver
 	rest     []item                     // what was taken from the queue but not handled: the bus paused the link
 	fixed    []*nats.Subscription       // the subscriptions of every bus (Attach)

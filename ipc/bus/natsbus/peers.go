@@ -72,7 +72,7 @@ func (f *Fed) onTick() {
 // peerOf returns the peer of a message from another bus, made when new.
 func (f *Fed) peerOf(m *nats.Msg) *peer {
 	id := m.Header.Get(hdrBus)
-	if !validToken(id) || id == f.id {
+	if !validToken(id) || id == f.id || f.byes.has(id) {
 		return nil
 	}
 	p := f.peers[id]
@@ -91,6 +91,7 @@ func (f *Fed) onBeat(m *nats.Msg) {
 	switch {
 	case p == nil:
 	case m.Header.Get(hdrOp) == "bye":
+		f.byes.add(p.id)
 		f.depart(p)
 	case !p.synced:
 		f.askState(p)
@@ -213,4 +214,36 @@ func (f *Fed) onState(id string, m *nats.Msg) {
 			PID: c.PID, UID: &uid, GID: &gid, Bus: p.label})
 	}
 	f.report(Event{Kind: KindJoined, Bus: p.label, Peer: id, Count: uint64(len(p.clients))})
+}
+
+// maxByes is how many buses that said goodbye a bus remembers.
+const maxByes = 1024
+
+// An idSet holds the last maxByes ids added. A bus that says goodbye is
+// gone for good (one that starts again has a new id), and the NATS
+// client may hand over its presence notices after its goodbye: they must
+// not bring it back as a bus that has not been heard of.
+type idSet struct {
+	ids   map[string]struct{}
+	order []string
+}
+
+func (s *idSet) has(id string) bool {
+	_, ok := s.ids[id]
+	return ok
+}
+
+func (s *idSet) add(id string) {
+	if s.has(id) {
+		return
+	}
+	if s.ids == nil {
+		s.ids = make(map[string]struct{})
+	}
+	if len(s.order) == maxByes {
+		delete(s.ids, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.ids[id] = struct{}{}
+	s.order = append(s.order, id)
 }
