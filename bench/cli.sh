@@ -25,7 +25,7 @@ runs=${2:-200}
 . "$(dirname "$0")/common.sh"
 
 build ./bench/turns
-(cd "$here/.." && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs,nethttpomithttp2 -o "$work/floor" ./bench/sendfloor/libs)
+"$here/build" "$work/floor" ./bench/sendfloor/libs
 ipcctl=$work/ipcctl
 
 # A file of n frames of 64 bytes, served by socat to every client.

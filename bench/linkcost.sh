@@ -15,7 +15,7 @@ runs=${1:-100}
 . "$(dirname "$0")/common.sh"
 build ./bench/minimal ./bench/turns
 for p in cli web nats; do
-	(cd "$here/.." && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs,nethttpomithttp2 -o "$work/link-$p" "./bench/linkcost/$p")
+	"$here/build" "$work/link-$p" "./bench/linkcost/$p"
 done
 "$work/turns" -runs "$runs" "$work/minimal" "$work/link-cli" "$work/link-web" "$work/link-nats" \
 	"$work/ipcctl --version" | tee "$work/link.tsv"

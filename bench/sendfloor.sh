@@ -16,7 +16,7 @@ runs=${1:-200}
 . "$(dirname "$0")/common.sh"
 build ./bench/turns
 for p in plain cli libs; do
-	(cd "$here/.." && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs,nethttpomithttp2 -o "$work/floor-$p" "./bench/sendfloor/$p")
+	"$here/build" "$work/floor-$p" "./bench/sendfloor/$p"
 done
 mkdir -p "$IPC_RUNDIR"
 mkfifo "$work/cmds"

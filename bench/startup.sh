@@ -15,7 +15,7 @@ set -euo pipefail
 runs=${1:-300}
 . "$(dirname "$0")/common.sh"
 build ./bench/minimal ./bench/turns
-(cd "$here/.." && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs,nethttpomithttp2 -o "$work/floor" ./bench/linkcost/nats)
+"$here/build" "$work/floor" ./bench/linkcost/nats
 
 # turns prints: command, median min max ms, median min max faults.
 "$work/turns" -runs "$runs" "$work/minimal" "$work/floor" "$work/ipcctl --version" > "$work/startup.tsv"
