@@ -189,12 +189,18 @@ func (f *Fed) settleLeaving(now time.Time) {
 		f.settleIn(settleAfter / 4)
 		return
 	}
+	// due reports whether what the link learned at is to be settled now,
+	// else keeps in next the soonest wait.
 	next := time.Duration(0)
+	due := func(at time.Time) bool {
+		wait := at.Add(settleAfter).Sub(now)
+		if wait > 0 && (next == 0 || wait < next) {
+			next = wait
+		}
+		return wait <= 0
+	}
 	for k, l := range f.leaving {
-		if wait := l.at.Add(settleAfter).Sub(now); wait > 0 {
-			if next == 0 || wait < next {
-				next = wait
-			}
+		if !due(l.at) {
 			continue
 		}
 		delete(f.leaving, k)
@@ -207,23 +213,11 @@ func (f *Fed) settleLeaving(now time.Time) {
 		}
 		f.unawait(k.token, a, k.id, l.from, l.reason)
 	}
-	if !f.recheck.IsZero() {
-		if wait := f.recheck.Add(settleAfter).Sub(now); wait > 0 {
-			if next == 0 || wait < next {
-				next = wait
-			}
-		} else {
-			f.recheck = time.Time{}
-			f.recheckGathers(nil)
-		}
+	if !f.recheck.IsZero() && due(f.recheck) {
+		f.recheck = time.Time{}
+		f.recheckGathers(nil)
 	}
-	for len(f.gone) > 0 {
-		if wait := f.gone[0].at.Add(settleAfter).Sub(now); wait > 0 {
-			if next == 0 || wait < next {
-				next = wait
-			}
-			break
-		}
+	for len(f.gone) > 0 && due(f.gone[0].at) {
 		f.recheckGathers(f.gone[0].p)
 		f.gone = f.gone[1:]
 	}
