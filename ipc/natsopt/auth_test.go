@@ -2,10 +2,13 @@ package natsopt
 
 import (
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ipcctl/ipcctl/internal/natstest"
 	"github.com/ipcctl/ipcctl/ipc"
@@ -113,5 +116,47 @@ func TestConnectRetriesDown(t *testing.T) {
 	}
 	if err := nc.FlushTimeout(30e9); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConnectSilentDialledOnce: a server that takes the connection but
+// never speaks is tried once before Connect returns, not twice (a first
+// try to tell a refusal, then one with retries), so a host that does not
+// answer delays a service's start by one timeout. The client goes on
+// trying in the background.
+func TestConnectSilentDialledOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			defer c.Close()
+		}
+	}()
+	nc, err := Options{URLs: "nats://" + ln.Addr().String()}.Connect("test", nats.Timeout(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if n := accepted.Load(); n != 1 {
+		t.Fatalf("the server was dialled %d times before Connect returned, want 1", n)
+	}
+	if nc.IsConnected() {
+		t.Fatal("connected to a server that never spoke")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for accepted.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("not tried again within 30 s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

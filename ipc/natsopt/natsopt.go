@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipcctl/ipcctl/ipc"
@@ -131,34 +132,92 @@ func (o Options) NATS(name string, more ...nats.Option) []nats.Option {
 // connection is tried at once: a server that refuses the credentials or
 // the TLS handshake is an error wrapping ipc.ErrPermission, since trying
 // again would not help; a server that is down is tried again in the
-// background, as later connections are.
+// background, as later connections are, with no second try before
+// Connect returns (a host that does not answer costs one timeout).
 func (o Options) Connect(name string, more ...nats.Option) (*nats.Conn, error) {
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
 	opts := o.NATS(name, more...)
-	once := append(opts[:len(opts):len(opts)], nats.RetryOnFailedConnect(false))
-	nc, err := nats.Connect(o.Servers(), once...)
-	if err == nil {
+	var given nats.Options
+	for _, opt := range opts {
+		opt(&given)
+	}
+	if !given.RetryOnFailedConnect {
+		nc, err := nats.Connect(o.Servers(), opts...)
+		if err != nil {
+			return nil, o.refused(err)
+		}
+		return nc, nil
+	}
+	// A client that retries returns from a failed first try in the
+	// state of reconnecting, and hands that try's error to its
+	// ReconnectErrCB: the first call of it is ours.
+	first := &firstError{err: make(chan error, 1), then: given.ReconnectErrCB}
+	nc, err := nats.Connect(o.Servers(), append(opts, nats.ReconnectErrHandler(first.handle))...)
+	if err != nil {
+		return nil, o.refused(err)
+	}
+	if nc.Status() != nats.RECONNECTING {
+		first.pass()
+		return nc, nil
+	}
+	select {
+	case err = <-first.err:
+	case <-time.After(firstErrorWait):
 		return nc, nil
 	}
 	if why := o.refusal(err); why != "" {
-		return nil, fmt.Errorf("%w: NATS at %s %s: %v", ipc.ErrPermission, o.Servers(), why, err)
+		nc.Close()
+		return nil, o.refused(err)
 	}
-	if !retried(opts) {
-		return nil, err
+	if first.then != nil {
+		first.then(nc, err)
 	}
-	return nats.Connect(o.Servers(), opts...)
+	return nc, nil
 }
 
-// retried reports whether opts, applied in order, retry a failed first
-// connection.
-func retried(opts []nats.Option) bool {
-	var no nats.Options
-	for _, opt := range opts {
-		opt(&no)
+// firstErrorWait bounds the wait for the error of a failed first try,
+// which the client hands over at once from a goroutine of its own.
+const firstErrorWait = 5 * time.Second
+
+// firstError takes the first error of a client's ReconnectErrCB and
+// passes the later ones on to then.
+type firstError struct {
+	mu   sync.Mutex
+	done bool // the first is taken, or there was no failed first try
+	err  chan error
+	then nats.ConnErrHandler
+}
+
+func (f *firstError) handle(nc *nats.Conn, err error) {
+	f.mu.Lock()
+	first := !f.done
+	f.done = true
+	f.mu.Unlock()
+	if first {
+		f.err <- err
+		return
 	}
-	return no.RetryOnFailedConnect
+	if f.then != nil {
+		f.then(nc, err)
+	}
+}
+
+// pass passes every error on to then: there was no failed first try.
+func (f *firstError) pass() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.done = true
+}
+
+// refused is err, the failure of a first connection, wrapping
+// ipc.ErrPermission when it is a refusal.
+func (o Options) refused(err error) error {
+	if why := o.refusal(err); why != "" {
+		return fmt.Errorf("%w: NATS at %s %s: %v", ipc.ErrPermission, o.Servers(), why, err)
+	}
+	return err
 }
 
 // Repeats tells a refusal that the client reports again and again (a
