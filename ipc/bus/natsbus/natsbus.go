@@ -46,17 +46,21 @@ type Options struct {
 // from the goroutine that hands the loop's events to the bus, except
 // Close.
 type Fed struct {
-	opts    Options
-	id      string
-	loop    *ipc.Loop
-	bus     *bus.Bus
-	nc      *nats.Conn
-	pub     *publisher
-	efd     int
-	x       *ipc.External
-	inbox   string // PREFIX.@reply.ID: answers to this bus's requests
-	dot     string // "PREFIX.", which the subjects of groups start with
-	fromDot string // "PREFIX.@from.", which the reply subjects naming a sender do
+	opts Options
+	id   string
+	loop *ipc.Loop
+	bus  *bus.Bus
+	nc   *nats.Conn
+	pub  *publisher
+	// connected is set once the NATS client has first connected (see
+	// known): read from the loop, which must not wait on the client's
+	// lock.
+	connected atomic.Bool
+	efd       int
+	x         *ipc.External
+	inbox     string // PREFIX.@reply.ID: answers to this bus's requests
+	dot       string // "PREFIX.", which the subjects of groups start with
+	fromDot   string // "PREFIX.@from.", which the reply subjects naming a sender do
 
 	mu     sync.Mutex // guards the queue, filled by the NATS goroutines
 	room   sync.Cond  // on mu: the queue was emptied, or shut
@@ -145,6 +149,9 @@ func New(loop *ipc.Loop, opts Options) (*Fed, error) {
 		f.x.Close()
 		return nil, fmt.Errorf("nats: %w", err)
 	}
+	if f.nc.IsConnected() {
+		f.connected.Store(true)
+	}
 	f.pub = newPublisher(f.nc)
 	return f, nil
 }
@@ -158,7 +165,11 @@ func (f *Fed) natsOptions() []nats.Option {
 	}
 	return []nats.Option{
 		nats.NoEcho(),
-		nats.ConnectHandler(func(nc *nats.Conn) { repeats.Reset(); status(string(KindConnected))(nc) }),
+		nats.ConnectHandler(func(nc *nats.Conn) {
+			f.connected.Store(true)
+			repeats.Reset()
+			status(string(KindConnected))(nc)
+		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { repeats.Reset(); status(string(KindReconnected))(nc) }),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			f.status(Event{Kind: KindDisconnected, Err: err})

@@ -103,14 +103,15 @@ func (f *Fed) Interest(g string, on bool) {
 // Publish passes on a local message to a group or an address of another
 // bus. A message to a group names its sender by its reply subject alone
 // (see sender), without headers, which cost the NATS clients of both
-// buses more than the rest of the message.
+// buses more than the rest of the message. Until the NATS client has
+// connected, a message to an address has no bus to go to (see known).
 func (f *Fed) Publish(m *bus.Outbound) bool {
 	if m.Group != "" {
 		subj, ok := f.Subject(m.Group)
 		return ok && f.pub.send(subj, f.sender(m.From), nil, m.Body)
 	}
 	subj, h, ok := f.route(m)
-	return ok && f.pub.send(subj, "", h, m.Body)
+	return ok && f.known() && f.pub.send(subj, "", h, m.Body)
 }
 
 // route returns the subject and headers of the NATS message of a call,
@@ -171,10 +172,11 @@ func (f *Fed) send(msg *nats.Msg) bool {
 }
 
 // Call passes on a local call as a NATS request, whose answers come to
-// the bus's inbox.
+// the bus's inbox. Until the NATS client has connected no other bus can
+// answer (see known): the caller is told at once.
 func (f *Fed) Call(m *bus.Outbound) bool {
 	subj, h, ok := f.route(m)
-	if !ok || len(f.calls) >= MaxPending {
+	if !ok || !f.known() || len(f.calls) >= MaxPending {
 		return false
 	}
 	f.lastCall++

@@ -34,7 +34,7 @@ type state struct {
 
 // Presence publishes a presence notice of a local client for the others.
 func (f *Fed) Presence(h *bus.Header) {
-	if f.closed {
+	if f.closed || !f.known() {
 		return
 	}
 	r := *h
@@ -49,9 +49,20 @@ func (f *Fed) Presence(h *bus.Header) {
 
 // beat publishes this bus's heartbeat (op "beat") or goodbye ("bye").
 func (f *Fed) beat(op string) {
+	if !f.known() {
+		return
+	}
 	f.send(&nats.Msg{Subject: f.opts.Prefix + ".@bus",
 		Header: nats.Header{hdrBus: {f.id}, hdrLabel: {f.opts.Label}, hdrOp: {op}}})
 }
+
+// known reports whether the NATS client has been connected. Until then
+// no other bus knows this one or is known to it: its presence notices
+// and heartbeats would only be lost (a bus that hears it later asks it
+// for its members, askState), and no call or message to an address can
+// reach anyone. The client takes no message with headers before a
+// server has told it that it takes them.
+func (f *Fed) known() bool { return f.connected.Load() }
 
 // onTick beats, forgets the buses that stopped beating, the calls too old
 // to be waited for, and reports what was lost.

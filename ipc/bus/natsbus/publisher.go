@@ -2,6 +2,7 @@ package natsbus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -72,6 +73,10 @@ func newPublisher(nc *nats.Conn) *publisher {
 	return p
 }
 
+// errNotYet is why a message with headers is lost before the client has
+// first connected: it cannot tell yet whether the server takes headers.
+var errNotYet = errors.New("not connected to a NATS server yet")
+
 // outFull is why a message was not queued to be published.
 func outFull(n, size int) error {
 	return fmt.Errorf("%d messages or %d bytes were waiting to be published", n, size)
@@ -135,6 +140,9 @@ func (p *publisher) publish(m *nats.Msg, q outQueue) (failed uint64, err error) 
 		if e := p.nc.PublishMsg(m); e != nil {
 			failed++
 			err = e
+			if errors.Is(e, nats.ErrHeadersNotSupported) && !p.nc.HeadersSupported() {
+				err = errNotYet
+			}
 		}
 	}
 	*m = nats.Msg{}
